@@ -1,0 +1,219 @@
+//! Resolves the facts of one document to canonical entities: gazetteer entities by key,
+//! entities found in the text by their normalised label (abbreviations expanded, so
+//! 《上合组织宪章》 and 《上海合作组织宪章》 are one node), events by label and start date, and
+//! the member-state group of the document's organisation. The result is a petgraph graph of
+//! entities with facts as edges, plus the sentences the facts come from.
+//!
+//! Invariant: the same input and rules give the same identifiers, in the same order.
+
+use std::collections::{BTreeMap, HashMap};
+
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use crate::date::Point;
+use crate::recognize::{Mention, Target};
+use crate::relate::{Fact, Node};
+use crate::rules::{Kind, Rules, Surface};
+use crate::segment::Segmented;
+
+/// An entity as the graph knows it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Entity {
+    /// A gazetteer entity (index into `Rules::entities`).
+    Known(usize),
+    /// Found in this document's text.
+    Found { kind: Kind, path: String, label: String },
+    /// The member states of an organisation, as this document lists them.
+    Group { path: String, of: Option<usize> },
+}
+
+impl Entity {
+    /// The IRI path under the base: `state/uzb`, `document/上海合作组织宪章`, …
+    pub fn path(&self, rules: &Rules) -> String {
+        match self {
+            Entity::Known(i) => format!("{}/{}", rules.entities[*i].kind.segment(), rules.entities[*i].key),
+            Entity::Found { path, .. } | Entity::Group { path, .. } => path.clone(),
+        }
+    }
+}
+
+/// The object of an edge: an entity or a date literal.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Value {
+    Entity(NodeIndex),
+    Date(Point),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Edge {
+    pub predicate: String,
+    pub rule: String,
+    /// Index into `DocGraph::sentences`.
+    pub sentence: usize,
+    pub role: Option<String>,
+}
+
+/// A sentence that gave at least one fact.
+#[derive(Clone, Debug)]
+pub struct Sentence {
+    pub number: usize,
+    pub text: String,
+    pub paragraph: usize,
+    pub section: Option<String>,
+    pub chars: (usize, usize),
+    pub bytes: (u32, u32),
+}
+
+#[derive(Debug)]
+pub struct DocGraph {
+    /// Entities are nodes; an entity-to-entity fact is an edge.
+    pub graph: DiGraph<Entity, Edge>,
+    /// Facts whose object is a date: (subject, edge, date).
+    pub dated: Vec<(NodeIndex, Edge, Point)>,
+    pub sentences: Vec<Sentence>,
+    /// The organisation whose member states `成员国` names.
+    pub organisation: Option<usize>,
+}
+
+pub struct Input<'a> {
+    pub key: &'a str,
+    pub segmented: &'a Segmented,
+    pub mentions: &'a [Vec<Mention>],
+    pub facts: &'a [Fact],
+    pub byte_offsets: &'a [u32],
+}
+
+pub fn build(rules: &Rules, input: &Input) -> DocGraph {
+    let organisation = main_organisation(rules, input.mentions);
+    let mut b = Builder { rules, key: input.key, organisation, graph: DiGraph::new(), index: HashMap::new() };
+    let mut sentences = Vec::new();
+    let mut sentence_index: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    let mut dated = Vec::new();
+    for f in input.facts {
+        let s = *sentence_index.entry((f.paragraph, f.sentence)).or_insert_with(|| {
+            sentences.push(sentence(input, f.paragraph, f.sentence, sentences.len() + 1));
+            sentences.len() - 1
+        });
+        let edge = Edge { predicate: f.predicate.clone(), rule: f.rule.clone(), sentence: s, role: f.role.clone() };
+        let Some(subject) = b.node(&f.subject) else { continue };
+        match &f.object {
+            Node::Date(d) => dated.push((subject, edge, d.start)),
+            object => {
+                if let Some(o) = b.node(object) {
+                    b.graph.add_edge(subject, o, edge);
+                }
+            }
+        }
+    }
+    dated.sort();
+    dated.dedup();
+    DocGraph { graph: b.graph, dated, sentences, organisation }
+}
+
+struct Builder<'a> {
+    rules: &'a Rules,
+    key: &'a str,
+    organisation: Option<usize>,
+    graph: DiGraph<Entity, Edge>,
+    index: HashMap<String, NodeIndex>,
+}
+
+impl Builder<'_> {
+    fn node(&mut self, n: &Node) -> Option<NodeIndex> {
+        let entity = match n {
+            Node::Entity(i) => Entity::Known(*i),
+            Node::Text { kind, label, date } => {
+                let mut path = format!("{}/{}", kind.segment(), canonical_key(self.rules, label));
+                if let Some(d) = date {
+                    path.push('@');
+                    path.push_str(&d.to_string());
+                }
+                Entity::Found { kind: *kind, path, label: display_label(label) }
+            }
+            Node::Group { of } => {
+                let of = of.or(self.organisation);
+                let name = of.map_or("members".to_string(), |i| format!("{}-member-states", self.rules.entities[i].key));
+                Entity::Group { path: format!("group/{}/{name}", self.key), of }
+            }
+            Node::Organisation => Entity::Known(self.organisation?),
+            Node::Date(_) => return None,
+        };
+        let path = entity.path(self.rules);
+        Some(*self.index.entry(path).or_insert_with(|| self.graph.add_node(entity)))
+    }
+}
+
+/// The organisation named most often (ties: the first in rule order): the one whose member
+/// states a bare `成员国` stands for.
+fn main_organisation(rules: &Rules, mentions: &[Vec<Mention>]) -> Option<usize> {
+    let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
+    for m in mentions.iter().flatten() {
+        match m.target {
+            Target::Entity(i) if rules.entities[i].kind == Kind::Organization => *counts.entry(i).or_default() += 1,
+            Target::Group { of: Some(i) } => *counts.entry(i).or_default() += 1,
+            _ => {}
+        }
+    }
+    counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).map(|(i, _)| i)
+}
+
+fn sentence(input: &Input, p: usize, s: usize, number: usize) -> Sentence {
+    let para = &input.segmented.paragraphs[p];
+    let range = para.sentences[s].clone();
+    let text: String = para.text.chars().skip(range.start).take(range.len()).collect();
+    let start = para.origin[range.start];
+    let end = para.origin[range.end - 1] + 1;
+    Sentence {
+        number,
+        text,
+        paragraph: para.number,
+        section: para.section.clone(),
+        chars: (start, end),
+        bytes: (input.byte_offsets[start], input.byte_offsets[end]),
+    }
+}
+
+/// Quote marks and brackets are typography, not part of a name.
+const TYPOGRAPHY: &[char] = &['《', '》', '〈', '〉', '“', '”', '‘', '’', '「', '」', '『', '』', '"', '\''];
+
+/// The label without surrounding 《》: the written title is kept otherwise.
+pub fn display_label(label: &str) -> String {
+    let l = label.trim();
+    match l.strip_prefix('《').and_then(|x| x.strip_suffix('》')) {
+        Some(inner) if !inner.contains('《') => inner.to_string(),
+        _ => l.to_string(),
+    }
+}
+
+/// The key of an entity found in text: typography and spaces removed, organisation
+/// abbreviations replaced by the organisation's label.
+pub fn canonical_key(rules: &Rules, label: &str) -> String {
+    let bare: String = label.chars().filter(|c| !TYPOGRAPHY.contains(c) && !c.is_whitespace()).collect();
+    let mut out = String::with_capacity(bare.len());
+    let mut last = 0;
+    for m in rules.automaton.find_iter(&bare) {
+        if let Surface::Entity(i) = &rules.surfaces[m.pattern().as_usize()].1
+            && rules.entities[*i].kind == Kind::Organization
+        {
+            out.push_str(&bare[last..m.start()]);
+            out.push_str(&rules.entities[*i].zh);
+            last = m.end();
+        }
+    }
+    out.push_str(&bare[last..]);
+    out
+}
+
+/// First and last day covered by every date attached to each entity (`acc:startDay`,
+/// `acc:endDay`), so range queries need not compare `xsd:gYear` with `xsd:date`.
+pub fn day_bounds(g: &DocGraph) -> BTreeMap<NodeIndex, (chrono::NaiveDate, chrono::NaiveDate)> {
+    let mut out: BTreeMap<NodeIndex, (chrono::NaiveDate, chrono::NaiveDate)> = BTreeMap::new();
+    for (n, _, p) in &g.dated {
+        let (first, last) = (p.first_day(), p.last_day());
+        out.entry(*n).and_modify(|b| {
+            b.0 = b.0.min(first);
+            b.1 = b.1.max(last);
+        }).or_insert((first, last));
+    }
+    out
+}

@@ -1,0 +1,391 @@
+//! The `accord` command line: a thin layer over the library. Exit status: 0 all good, 1 some
+//! inputs were skipped (named on stderr), 2 nothing could be done.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use accord::export::{self, Format};
+use accord::rdf::{self, Vocab};
+use accord::rules::Rules;
+use accord::store::{DocumentEntry, Store};
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use oxigraph::io::{RdfFormat, RdfSerializer};
+use oxigraph::model::Term;
+use oxigraph::sparql::QueryResults;
+use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
+
+/// Turns diplomatic texts into a knowledge graph you can query with SPARQL.
+#[derive(Parser)]
+#[command(name = "accord", version, about, long_about = None)]
+struct Cli {
+    /// Read rule files from this folder instead of the rules built into accord.
+    #[arg(long, global = true, value_name = "DIR")]
+    rules: Option<PathBuf>,
+    /// Base IRI of identifiers and ontology terms.
+    #[arg(long, global = true, value_name = "IRI", default_value = rdf::DEFAULT_BASE)]
+    base: String,
+    /// Folder of the store and the exports.
+    #[arg(long, global = true, value_name = "DIR", default_value = "output")]
+    out: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Extract facts from text files (folders are walked for *.txt) into the store, then
+    /// write graph.ttl, graph.nq, graph.trig, graph.jsonld, graph.dot and graph.graphml.
+    /// Re-extracting a file replaces its graph.
+    Extract {
+        /// Files or folders; default: the bundled corpus/.
+        #[arg(value_name = "PATH", default_values = ["corpus"])]
+        paths: Vec<PathBuf>,
+    },
+    /// Run a SPARQL query over the union of all documents.
+    Query {
+        /// The query text (or use -f).
+        #[arg(value_name = "SPARQL", required_unless_present = "file")]
+        sparql: Option<String>,
+        /// Read the query from a file.
+        #[arg(short, long, value_name = "FILE", conflicts_with = "sparql")]
+        file: Option<PathBuf>,
+        /// Result format of SELECT queries (default: table on a terminal, tsv otherwise).
+        #[arg(long, value_enum)]
+        format: Option<ResultFormat>,
+    },
+    /// Show how accord reads one file: each sentence with its mentions and facts, and the
+    /// rule behind each fact.
+    Explain {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Compare extraction with hand-written expected facts (`.facts` files) and print
+    /// per-predicate precision and recall, the wrong and the missed facts.
+    Eval {
+        #[arg(value_name = "FACTS", required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Write the whole store in one format.
+    Export {
+        #[arg(long, value_enum)]
+        format: Format,
+        /// Output file (default: standard output).
+        #[arg(short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ResultFormat {
+    Table,
+    Csv,
+    Tsv,
+    Json,
+    Xml,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("accord: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let vocab = Vocab { base: cli.base.clone() };
+    oxigraph::model::NamedNode::new(format!("{}x", vocab.base)).context("--base is not a valid IRI")?;
+    match cli.command {
+        Command::Extract { paths } => {
+            let rules = load_rules(cli.rules.as_deref())?;
+            extract(&rules, &vocab, &paths, &cli.out)
+        }
+        Command::Query { sparql, file, format } => {
+            let text = match (sparql, file) {
+                (Some(q), _) => q,
+                (None, Some(f)) => fs::read_to_string(&f).with_context(|| format!("{}", f.display()))?,
+                (None, None) => bail!("give a query or -f FILE"),
+            };
+            query(&open_store(&cli.out)?, &text, format)
+        }
+        Command::Explain { file } => {
+            let rules = load_rules(cli.rules.as_deref())?;
+            explain(&rules, &file)
+        }
+        Command::Eval { files } => {
+            let rules = load_rules(cli.rules.as_deref())?;
+            eval(&rules, &files)
+        }
+        Command::Export { format, output } => {
+            let store = open_store(&cli.out)?;
+            let quads = store.sorted_quads()?;
+            match output {
+                Some(path) => write_atomically(&path, |w| export::write(format, &quads, &vocab, w))?,
+                None => {
+                    let mut out = io::BufWriter::new(io::stdout().lock());
+                    export::write(format, &quads, &vocab, &mut out)?;
+                    out.flush()?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn explain(rules: &Rules, path: &Path) -> Result<ExitCode> {
+    let doc = accord::read::read_file(path)?;
+    let (x, found) = accord::eval::run_document(rules, doc);
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    writeln!(out, "# {} ({}, {}, date {})", x.title, x.document.source, x.document.encoding, x.date.map_or("unknown".into(), |d| d.to_string()))?;
+    for (i, p) in x.segmented.paragraphs.iter().enumerate() {
+        let chars: Vec<char> = p.text.chars().collect();
+        for (si, range) in p.sentences.iter().enumerate() {
+            let sentence: String = chars[range.clone()].iter().collect();
+            writeln!(out, "\n[{}.{}] {:?} {}{}", p.number, si + 1, p.kind, p.section.as_deref().map(|s| format!("§{s} ")).unwrap_or_default(), sentence)?;
+            for m in x.mentions[i].iter().filter(|m| m.start >= range.start && m.end <= range.end) {
+                let text: String = chars[m.start..m.end].iter().collect();
+                writeln!(out, "  mention {text} : {} ({})", m.kind, m.rule)?;
+            }
+            for f in found.iter().filter(|f| f.sentence == sentence) {
+                writeln!(out, "  fact    {} {} {}    [{}]", f.subject.display, f.predicate, f.object.display, f.rule)?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn eval(rules: &Rules, files: &[PathBuf]) -> Result<ExitCode> {
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    writeln!(out, "# accord accuracy report\n")?;
+    writeln!(out, "Made by `accord eval`; a fact is correct when a hand-written case expects it from the same sentence.\n")?;
+    for f in files {
+        let text = fs::read_to_string(f).with_context(|| format!("{}", f.display()))?;
+        let parsed = accord::eval::parse(&text, &f.display().to_string()).map_err(anyhow::Error::msg)?;
+        let base = Path::new(".");
+        for (doc, outcome) in accord::eval::evaluate(rules, &parsed, base).map_err(anyhow::Error::msg)? {
+            let title = if doc.is_empty() { f.display().to_string() } else { format!("{} on {doc}", f.display()) };
+            write!(out, "{}\n", accord::eval::report(&title, &outcome))?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load_rules(dir: Option<&Path>) -> Result<Rules> {
+    Ok(match dir {
+        Some(d) => Rules::from_dir(d)?,
+        None => Rules::embedded()?,
+    })
+}
+
+fn open_store(out: &Path) -> Result<Store> {
+    let store = Store::open(out)?;
+    if store.manifest.documents.is_empty() {
+        bail!("{}: no store here; run `accord extract --out {}` first", out.join("store").display(), out.display());
+    }
+    Ok(store)
+}
+
+fn extract(rules: &Rules, vocab: &Vocab, paths: &[PathBuf], out: &Path) -> Result<ExitCode> {
+    let mut skipped = 0usize;
+    let mut files = Vec::new();
+    for p in paths {
+        match collect_files(p, &mut files) {
+            Ok(()) => {}
+            Err(e) => {
+                eprintln!("accord: {}: {e}", p.display());
+                skipped += 1;
+            }
+        }
+    }
+    if files.is_empty() {
+        bail!("no input files (*.txt) in {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+    }
+    let mut store = Store::open(out)?;
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    let total = files.len();
+    let mut stored = 0usize;
+    for (n, path) in files.iter().enumerate() {
+        let doc = match accord::read::read_file(path) {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("accord: skipped {e}");
+                skipped += 1;
+                continue;
+            }
+        };
+        if let Some(other) = seen.insert(doc.key.clone(), doc.source.clone()) {
+            eprintln!("accord: skipped {}: its key {:?} is already used by {other}", doc.source, doc.key);
+            skipped += 1;
+            continue;
+        }
+        let x = accord::extract(rules, doc);
+        let quads = accord::to_quads(rules, vocab, &x);
+        let key = &x.document.key;
+        store.replace_graphs(&[vocab.doc_graph(key), vocab.provenance_graph(key)], &quads)?;
+        store.manifest.documents.insert(
+            key.clone(),
+            DocumentEntry { source: x.document.source.clone(), content_hash: x.document.content_hash.clone(), quads: quads.len() },
+        );
+        stored += 1;
+        eprintln!(
+            "[{}/{total}] {}: {} paragraphs, {} mentions, {} facts",
+            n + 1,
+            x.document.source,
+            x.segmented.paragraphs.len(),
+            x.mentions.iter().map(Vec::len).sum::<usize>(),
+            x.facts.len()
+        );
+    }
+    if stored == 0 {
+        bail!("no input could be read");
+    }
+    let stale: Vec<&String> = store.manifest.documents.keys().filter(|k| !seen.contains_key(*k)).collect();
+    if !stale.is_empty() && store.manifest.rules_hash != rules.hash {
+        eprintln!("accord: note: {} documents in the store were extracted with other rules: {}", stale.len(), join(&stale));
+    }
+    store.manifest.rules_hash = rules.hash.clone();
+    store.replace_graphs(&[vocab.entities_graph()], &rdf::entity_quads(rules, vocab))?;
+    store.save()?;
+    let quads = store.sorted_quads()?;
+    for &format in export::EXTRACT_FORMATS {
+        let path = out.join(format.file_name());
+        write_atomically(&path, |w| export::write(format, &quads, vocab, w))?;
+    }
+    eprintln!(
+        "stored {stored} documents ({} in the store, {} quads) in {}; exports written to {}",
+        store.manifest.documents.len(),
+        quads.len(),
+        out.join("store").display(),
+        out.display()
+    );
+    Ok(if skipped > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn join(items: &[&String]) -> String {
+    items.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// Files to read: a file as given, or every `*.txt` under a folder, sorted.
+fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
+    let meta = fs::metadata(path)?;
+    if meta.is_file() {
+        out.push(path.to_path_buf());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = fs::read_dir(path)?.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for e in entries {
+        if e.is_dir() {
+            collect_files(&e, out)?;
+        } else if e.extension().is_some_and(|x| x == "txt") {
+            out.push(e);
+        }
+    }
+    Ok(())
+}
+
+/// Writes through a temporary file and a rename, so a reader never sees half a file.
+fn write_atomically(path: &Path, f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
+    }
+    let tmp = path.with_extension("tmp~");
+    let file = fs::File::create(&tmp).with_context(|| format!("{}", tmp.display()))?;
+    let mut w = io::BufWriter::new(file);
+    f(&mut w).with_context(|| format!("{}", tmp.display()))?;
+    w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    fs::rename(&tmp, path).with_context(|| format!("{}", path.display()))?;
+    Ok(())
+}
+
+fn query(store: &Store, text: &str, format: Option<ResultFormat>) -> Result<ExitCode> {
+    let results = store.query(text)?;
+    let stdout = io::stdout();
+    let terminal = stdout.is_terminal();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match results {
+        QueryResults::Boolean(b) => writeln!(out, "{b}")?,
+        QueryResults::Graph(triples) => {
+            let mut ser = RdfSerializer::from_format(RdfFormat::Turtle).for_writer(&mut out);
+            for t in triples {
+                ser.serialize_triple(&t?)?;
+            }
+            ser.finish()?;
+        }
+        QueryResults::Solutions(solutions) => {
+            let format = format.unwrap_or(if terminal { ResultFormat::Table } else { ResultFormat::Tsv });
+            let variables = solutions.variables().to_vec();
+            let rows: Vec<_> = solutions.collect::<Result<_, _>>()?;
+            let standard = match format {
+                ResultFormat::Table => None,
+                ResultFormat::Csv => Some(QueryResultsFormat::Csv),
+                ResultFormat::Tsv => Some(QueryResultsFormat::Tsv),
+                ResultFormat::Json => Some(QueryResultsFormat::Json),
+                ResultFormat::Xml => Some(QueryResultsFormat::Xml),
+            };
+            match standard {
+                Some(f) => {
+                    let mut ser = QueryResultsSerializer::from_format(f)
+                        .serialize_solutions_to_writer(&mut out, variables.clone())?;
+                    for row in &rows {
+                        ser.serialize(row)?;
+                    }
+                    ser.finish()?;
+                }
+                None => write_table(&mut out, &variables, &rows)?,
+            }
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show(term: Option<&Term>) -> String {
+    match term {
+        None => String::new(),
+        Some(Term::Literal(l)) => l.value().to_string(),
+        Some(Term::NamedNode(n)) => n.as_str().to_string(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// Display width: ideographs and full-width forms take two columns.
+fn width(s: &str) -> usize {
+    s.chars().map(|c| if ('\u{1100}'..='\u{FFEF}').contains(&c) && !('\u{FE00}'..='\u{FE0F}').contains(&c) { 2 } else { 1 }).sum()
+}
+
+fn write_table(
+    out: &mut dyn Write,
+    variables: &[oxigraph::sparql::Variable],
+    rows: &[oxigraph::sparql::QuerySolution],
+) -> io::Result<()> {
+    let header: Vec<String> = variables.iter().map(|v| v.as_str().to_string()).collect();
+    let cells: Vec<Vec<String>> = rows.iter().map(|r| variables.iter().map(|v| show(r.get(v))).collect()).collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| cells.iter().map(|r| width(&r[i])).chain([width(&header[i])]).max().unwrap_or(0))
+        .collect();
+    let line = |out: &mut dyn Write, row: &[String]| -> io::Result<()> {
+        let padded: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c}{}", " ".repeat(w - width(c)))).collect();
+        writeln!(out, "{}", padded.join("  ").trim_end())
+    };
+    line(out, &header)?;
+    writeln!(out, "{}", widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "))?;
+    for r in &cells {
+        line(out, r)?;
+    }
+    writeln!(out, "({} rows)", rows.len())
+}

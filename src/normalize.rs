@@ -1,0 +1,90 @@
+//! Repairs the characters of a decoded text without changing its line structure: dash
+//! variants become `—`, full-width digits and letters become ASCII, no-break and ideographic
+//! spaces become plain spaces, zero-width characters and carriage returns go.
+//!
+//! Invariant: every character of the clean text maps to the character of the decoded text it
+//! came from (`Normalized::origin`), so later stages can report offsets into the original.
+
+/// Clean text plus, for each of its characters, the index of the source character.
+#[derive(Clone, Debug, Default)]
+pub struct Normalized {
+    pub text: String,
+    /// `origin[i]` is the character index in the decoded text of clean character `i`;
+    /// one extra entry holds the length of the decoded text.
+    pub origin: Vec<usize>,
+}
+
+pub fn normalize(decoded: &str) -> Normalized {
+    let chars: Vec<char> = decoded.chars().collect();
+    let mut text = String::with_capacity(decoded.len());
+    let mut origin = Vec::with_capacity(chars.len() + 1);
+    for (i, &c) in chars.iter().enumerate() {
+        let prev = i.checked_sub(1).map(|j| chars[j]);
+        let next = chars.get(i + 1).copied();
+        if let Some(out) = repair(c, prev, next) {
+            text.push(out);
+            origin.push(i);
+        }
+    }
+    origin.push(chars.len());
+    Normalized { text, origin }
+}
+
+/// The replacement of one character, or `None` to drop it.
+fn repair(c: char, prev: Option<char>, next: Option<char>) -> Option<char> {
+    match c {
+        '\r' if next == Some('\n') => None,
+        '\r' => Some('\n'),
+        '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{FEFF}' | '\u{00AD}' => None,
+        '\u{00A0}' | '\u{3000}' | '\t' | '\u{2002}'..='\u{200A}' | '\u{202F}' => Some(' '),
+        // Full-width hyphen, en dash, horizontal bar, figure dash: one dash for ranges and
+        // compound names (`2019—2021`, `萨雷阿尔卡—2019`).
+        '\u{FF0D}' | '\u{2013}' | '\u{2015}' | '\u{2012}' | '\u{2212}' => Some('—'),
+        // An ASCII hyphen between digits or CJK is the print layout's dash; between Latin
+        // letters it stays a hyphen (`COVID-19`).
+        '-' if joins_cjk_or_digits(prev, next) => Some('—'),
+        '\u{FF10}'..='\u{FF19}' | '\u{FF21}'..='\u{FF3A}' | '\u{FF41}'..='\u{FF5A}' => {
+            char::from_u32(c as u32 - 0xFF10 + '0' as u32)
+        }
+        _ => Some(c),
+    }
+}
+
+fn joins_cjk_or_digits(prev: Option<char>, next: Option<char>) -> bool {
+    let wide = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit() || is_cjk(c) || c == '”' || c == '“');
+    (wide(prev) || prev.is_some_and(char::is_whitespace)) && (wide(next) || next == Some('\n'))
+        && !(prev.is_some_and(|c| c.is_ascii_alphabetic()) || next.is_some_and(|c| c.is_ascii_alphabetic()))
+}
+
+/// Han ideographs (the blocks the genre uses).
+pub fn is_cjk(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{2FA1F}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(input: &str, expect: &str) {
+        assert_eq!(normalize(input).text, expect, "input {input:?}");
+    }
+
+    #[test]
+    fn repairs() {
+        check("萨雷阿尔卡－2019", "萨雷阿尔卡—2019");
+        check("“团结协作 2019-\n2021”", "“团结协作 2019—\n2021”");
+        check("2018-2023年", "2018—2023年");
+        check("COVID-19", "COVID-19");
+        check("a\r\nb\rc", "a\nb\nc");
+        check("　　成员国\u{00A0}\u{00A0}", "  成员国  ");
+        check("２０２０年", "2020年");
+        check("上合\u{200B}组织", "上合组织");
+    }
+
+    #[test]
+    fn origin_points_back() {
+        let n = normalize("a\r\n\u{200B}b");
+        assert_eq!(n.text, "a\nb");
+        assert_eq!(n.origin, vec![0, 2, 4, 5]);
+    }
+}

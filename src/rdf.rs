@@ -1,0 +1,235 @@
+//! Writes a document's graph as RDF quads: facts as plain triples in the document's named
+//! graph, provenance (one `rdf:Statement` per fact, with its sentence and rule) in the sibling
+//! `…/provenance` graph, gazetteer entity descriptions in `id/graph/entities`.
+//!
+//! Invariant: no blank nodes. Every node has an IRI derived from its content, so the same input
+//! gives the same quads.
+
+use oxigraph::model::{GraphName, Literal, NamedNode, NamedOrBlankNode, Quad, Term};
+use sha2::{Digest, Sha256};
+
+use crate::date::{DateValue, Point};
+use crate::graph::{DocGraph, Entity, day_bounds};
+use crate::rules::{Kind, Rules};
+
+pub const DEFAULT_BASE: &str = "https://w3id.org/accord/";
+pub const RDF: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
+pub const RDFS: &str = "http://www.w3.org/2000/01/rdf-schema#";
+pub const XSD: &str = "http://www.w3.org/2001/XMLSchema#";
+pub const SKOS: &str = "http://www.w3.org/2004/02/skos/core#";
+pub const OWL: &str = "http://www.w3.org/2002/07/owl#";
+pub const PROV: &str = "http://www.w3.org/ns/prov#";
+pub const DCTERMS: &str = "http://purl.org/dc/terms/";
+pub const WIKIDATA: &str = "http://www.wikidata.org/entity/";
+
+/// IRIs of one base.
+#[derive(Clone, Debug)]
+pub struct Vocab {
+    pub base: String,
+}
+
+impl Default for Vocab {
+    fn default() -> Self {
+        Vocab { base: DEFAULT_BASE.to_string() }
+    }
+}
+
+impl Vocab {
+    pub fn ontology(&self) -> String {
+        format!("{}ontology#", self.base)
+    }
+    pub fn acc(&self, local: &str) -> NamedNode {
+        iri(&format!("{}ontology#{local}", self.base))
+    }
+    pub fn id(&self, path: &str) -> NamedNode {
+        iri(&format!("{}id/{}", self.base, encode_path(path)))
+    }
+    pub fn doc_graph(&self, key: &str) -> NamedNode {
+        self.id(&format!("graph/{key}"))
+    }
+    pub fn provenance_graph(&self, key: &str) -> NamedNode {
+        self.id(&format!("graph/{key}/provenance"))
+    }
+    pub fn entities_graph(&self) -> NamedNode {
+        self.id("graph/entities")
+    }
+}
+
+pub fn iri(s: &str) -> NamedNode {
+    NamedNode::new(s).unwrap_or_else(|e| panic!("accord built an invalid IRI {s:?}: {e}"))
+}
+
+fn term(ns: &str, local: &str) -> NamedNode {
+    iri(&format!("{ns}{local}"))
+}
+
+/// Percent-encodes what an IRI path may not hold (ASCII delimiters, controls, private-use
+/// characters); ideographs stay readable.
+pub fn encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        let forbidden = c.is_ascii_control()
+            || " \"<>\\^`{|}%#?[]".contains(c)
+            || matches!(c, '\u{80}'..='\u{9F}' | '\u{E000}'..='\u{F8FF}' | '\u{FDD0}'..='\u{FDEF}' | '\u{FFF0}'..='\u{FFFF}')
+            || c.is_whitespace();
+        if forbidden {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+pub fn date_literal(p: &Point) -> Literal {
+    let (lexical, datatype) = p.xsd();
+    Literal::new_typed_literal(lexical, term(XSD, datatype))
+}
+
+fn day_literal(d: chrono::NaiveDate) -> Literal {
+    Literal::new_typed_literal(d.format("%Y-%m-%d").to_string(), term(XSD, "date"))
+}
+
+fn zh(text: &str) -> Literal {
+    Literal::new_language_tagged_literal_unchecked(text, "zh")
+}
+
+/// What the document resource says about its source.
+pub struct DocMeta<'a> {
+    pub key: &'a str,
+    pub title: &'a str,
+    pub date: Option<DateValue>,
+    pub source: &'a str,
+    pub content_hash: &'a str,
+    pub encoding: &'a str,
+}
+
+struct Out<'a> {
+    quads: Vec<Quad>,
+    graph: GraphName,
+    vocab: &'a Vocab,
+}
+
+impl Out<'_> {
+    fn add(&mut self, s: &NamedNode, p: NamedNode, o: impl Into<Term>) {
+        self.quads.push(Quad::new(NamedOrBlankNode::from(s.clone()), p, o, self.graph.clone()));
+    }
+}
+
+/// Quads of one document: its facts and found entities, then its provenance.
+pub fn document_quads(rules: &Rules, vocab: &Vocab, meta: &DocMeta, g: &DocGraph) -> Vec<Quad> {
+    let mut out = Out { quads: Vec::new(), graph: vocab.doc_graph(meta.key).into(), vocab };
+    let node_iri = |i: petgraph::graph::NodeIndex| vocab.id(&g.graph[i].path(rules));
+    for i in g.graph.node_indices() {
+        describe_found(rules, &mut out, &node_iri(i), &g.graph[i]);
+    }
+    let mut statements = Vec::new();
+    for e in g.graph.edge_indices() {
+        let (s, o) = g.graph.edge_endpoints(e).expect("edge");
+        let edge = &g.graph[e];
+        let (s, p, o) = (node_iri(s), vocab.acc(&edge.predicate), Term::from(node_iri(o)));
+        out.add(&s, p.clone(), o.clone());
+        statements.push((s, p, o, edge));
+    }
+    for (n, edge, date) in &g.dated {
+        let (s, p, o) = (node_iri(*n), vocab.acc(&edge.predicate), Term::from(date_literal(date)));
+        out.add(&s, p.clone(), o.clone());
+        statements.push((s, p, o, edge));
+    }
+    for (n, (first, last)) in day_bounds(g) {
+        out.add(&node_iri(n), vocab.acc("startDay"), day_literal(first));
+        out.add(&node_iri(n), vocab.acc("endDay"), day_literal(last));
+    }
+    out.graph = vocab.provenance_graph(meta.key).into();
+    let doc = vocab.id(&format!("doc/{}", meta.key));
+    describe_document(&mut out, &doc, meta);
+    for s in &g.sentences {
+        let si = iri(&format!("{}#s{}", doc.as_str(), s.number));
+        out.add(&si, term(RDF, "type"), vocab.acc("Sentence"));
+        out.add(&si, vocab.acc("inDocument"), doc.clone());
+        out.add(&si, vocab.acc("text"), zh(&s.text));
+        out.add(&si, vocab.acc("paragraph"), Literal::from(s.paragraph as i64));
+        if let Some(section) = &s.section {
+            out.add(&si, vocab.acc("section"), zh(section));
+        }
+        out.add(&si, vocab.acc("charStart"), Literal::from(s.chars.0 as i64));
+        out.add(&si, vocab.acc("charEnd"), Literal::from(s.chars.1 as i64));
+        out.add(&si, vocab.acc("byteStart"), Literal::from(s.bytes.0 as i64));
+        out.add(&si, vocab.acc("byteEnd"), Literal::from(s.bytes.1 as i64));
+    }
+    for (s, p, o, edge) in statements {
+        let si = iri(&format!("{}#s{}", doc.as_str(), g.sentences[edge.sentence].number));
+        let hash = Sha256::digest(format!("{s}\t{p}\t{o}\t{si}\t{}", edge.rule).as_bytes());
+        let st = vocab.id(&format!("statement/{}", &format!("{hash:x}")[..24]));
+        out.add(&st, term(RDF, "type"), term(RDF, "Statement"));
+        out.add(&st, term(RDF, "subject"), s);
+        out.add(&st, term(RDF, "predicate"), p);
+        out.add(&st, term(RDF, "object"), o);
+        out.add(&st, term(PROV, "wasDerivedFrom"), si);
+        out.add(&st, vocab.acc("rule"), Literal::new_simple_literal(&edge.rule));
+        if let Some(role) = &edge.role {
+            out.add(&st, vocab.acc("role"), zh(role));
+        }
+    }
+    out.quads
+}
+
+fn describe_found(rules: &Rules, out: &mut Out, s: &NamedNode, e: &Entity) {
+    match e {
+        Entity::Known(_) => {}
+        Entity::Found { kind, label, .. } => {
+            out.add(s, term(RDF, "type"), out.vocab.acc(kind.name()));
+            out.add(s, term(RDFS, "label"), zh(label));
+        }
+        Entity::Group { of, .. } => {
+            out.add(s, term(RDF, "type"), out.vocab.acc(Kind::Group.name()));
+            out.add(s, term(RDFS, "label"), zh("成员国"));
+            if let Some(i) = of {
+                let org = out.vocab.id(&Entity::Known(*i).path(rules));
+                out.add(s, out.vocab.acc("groupOf"), org);
+            }
+        }
+    }
+}
+
+fn describe_document(out: &mut Out, doc: &NamedNode, meta: &DocMeta) {
+    out.add(doc, term(RDF, "type"), out.vocab.acc("SourceDocument"));
+    out.add(doc, term(DCTERMS, "title"), zh(meta.title));
+    if let Some(d) = meta.date {
+        out.add(doc, term(DCTERMS, "date"), date_literal(&d.start));
+    }
+    out.add(doc, out.vocab.acc("sourceFile"), Literal::new_simple_literal(meta.source));
+    out.add(doc, out.vocab.acc("contentHash"), Literal::new_simple_literal(format!("sha256:{}", meta.content_hash)));
+    out.add(doc, out.vocab.acc("encoding"), Literal::new_simple_literal(meta.encoding));
+    out.add(doc, out.vocab.acc("factGraph"), out.vocab.doc_graph(meta.key));
+}
+
+/// Descriptions of every gazetteer entity, in `id/graph/entities`.
+pub fn entity_quads(rules: &Rules, vocab: &Vocab) -> Vec<Quad> {
+    let mut out = Out { quads: Vec::new(), graph: vocab.entities_graph().into(), vocab };
+    for (i, e) in rules.entities.iter().enumerate() {
+        let s = vocab.id(&Entity::Known(i).path(rules));
+        out.add(&s, term(RDF, "type"), vocab.acc(e.kind.name()));
+        out.add(&s, term(RDFS, "label"), zh(&e.zh));
+        if let Some(en) = &e.en {
+            out.add(&s, term(RDFS, "label"), Literal::new_language_tagged_literal_unchecked(en, "en"));
+        }
+        for a in &e.aliases {
+            out.add(&s, term(SKOS, "altLabel"), zh(a));
+        }
+        if let Some(q) = &e.wikidata {
+            // A city-state's capital shares its state's item: that id names the state.
+            let country_id = e.country.as_deref().and_then(|c| rules.entity_by_key(c)).and_then(|c| rules.entities[c].wikidata.as_ref());
+            if country_id != Some(q) || e.kind == Kind::State {
+                out.add(&s, term(OWL, "sameAs"), iri(&format!("{WIKIDATA}{q}")));
+            }
+        }
+        if let Some(c) = e.country.as_deref().and_then(|c| rules.entity_by_key(c)) {
+            out.add(&s, vocab.acc("country"), vocab.id(&Entity::Known(c).path(rules)));
+        }
+    }
+    out.quads
+}

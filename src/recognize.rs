@@ -1,0 +1,168 @@
+//! Finds typed mentions in a paragraph: gazetteer surfaces (one Aho-Corasick pass,
+//! leftmost-longest), then the pattern rules (dates, 《titles》, quoted names, events, persons
+//! by office). Where candidates overlap, the longer one wins (a 《title》 over the organisation
+//! named inside it), then the higher priority, then the earlier start.
+//!
+//! Invariant: recognize does no I/O and cannot fail; spans are character offsets into the
+//! paragraph's text.
+
+use std::collections::HashMap;
+
+use crate::date::{self, DateValue};
+use crate::rules::{Kind, Rules, Surface};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    /// A gazetteer entity (index into `Rules::entities`).
+    Entity(usize),
+    /// An entity found by a pattern, named by its label as written.
+    Text(String),
+    /// The member states of an organisation, or of the document's organisation.
+    Group { of: Option<usize> },
+    Date(DateValue),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mention {
+    pub start: usize,
+    pub end: usize,
+    pub kind: Kind,
+    pub target: Target,
+    /// The rule that found it: `gazetteer` or a pattern id.
+    pub rule: String,
+}
+
+struct Candidate {
+    mention: Mention,
+    priority: i32,
+    trim: Vec<Kind>,
+}
+
+/// Mentions of one paragraph, sorted by start. `year_hint` is the document's year, for dates
+/// written without one.
+pub fn recognize(rules: &Rules, text: &str, year_hint: Option<i32>) -> Vec<Mention> {
+    let chars = CharIndex::new(text);
+    let mut candidates = gazetteer(rules, text, &chars);
+    candidates.extend(patterns(rules, text, &chars, year_hint));
+    trim(&mut candidates, text);
+    select(candidates)
+}
+
+/// Whether a whole line is a date (the date line under a signature block).
+pub fn is_date_line(rules: &Rules, line: &str) -> bool {
+    let line = line.trim();
+    rules.patterns.iter().filter(|p| p.kind == Kind::Date).any(|p| {
+        p.regex.captures(line).is_some_and(|c| {
+            let m = c.name("mention").unwrap_or_else(|| c.get(0).unwrap());
+            m.start() == 0 && m.end() == line.len() && date::from_captures(&c, &rules.numerals, None).is_some()
+        })
+    })
+}
+
+fn gazetteer(rules: &Rules, text: &str, chars: &CharIndex) -> Vec<Candidate> {
+    rules
+        .automaton
+        .find_iter(text)
+        .map(|m| {
+            let (kind, target) = match &rules.surfaces[m.pattern().as_usize()].1 {
+                Surface::Entity(i) => (rules.entities[*i].kind, Target::Entity(*i)),
+                Surface::Group { of } => (Kind::Group, Target::Group { of: *of }),
+            };
+            let mention = Mention {
+                start: chars.char_at(m.start()),
+                end: chars.char_at(m.end()),
+                kind,
+                target,
+                rule: "gazetteer".into(),
+            };
+            Candidate { mention, priority: 0, trim: Vec::new() }
+        })
+        .collect()
+}
+
+fn patterns(rules: &Rules, text: &str, chars: &CharIndex, year_hint: Option<i32>) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    for p in &rules.patterns {
+        for caps in p.regex.captures_iter(text) {
+            let m = caps.name("mention").unwrap_or_else(|| caps.get(0).unwrap());
+            if m.is_empty() {
+                continue;
+            }
+            let target = if p.kind == Kind::Date {
+                match date::from_captures(&caps, &rules.numerals, year_hint) {
+                    Some(d) => Target::Date(d),
+                    None => continue,
+                }
+            } else {
+                let label = caps.name("label").unwrap_or(m).as_str();
+                match rules.lookup_surface(label) {
+                    Some(Surface::Entity(i)) if rules.entities[*i].kind == p.kind => Target::Entity(*i),
+                    _ => Target::Text(label.to_string()),
+                }
+            };
+            let mention = Mention {
+                start: chars.char_at(m.start()),
+                end: chars.char_at(m.end()),
+                kind: p.kind,
+                target,
+                rule: p.id.clone(),
+            };
+            out.push(Candidate { mention, priority: p.priority, trim: p.trim.clone() });
+        }
+    }
+    out
+}
+
+/// Cuts leading mentions of the `trim` kinds off pattern mentions, relabelling them.
+fn trim(candidates: &mut [Candidate], text: &str) {
+    let spans: Vec<(usize, usize, Kind)> = candidates.iter().map(|c| (c.mention.start, c.mention.end, c.mention.kind)).collect();
+    let chars: Vec<char> = text.chars().collect();
+    for c in candidates.iter_mut().filter(|c| !c.trim.is_empty()) {
+        let before = c.mention.start;
+        while let Some(&(_, end, _)) =
+            spans.iter().find(|(s, e, k)| *s == c.mention.start && *e < c.mention.end && c.trim.contains(k))
+        {
+            c.mention.start = end;
+        }
+        if c.mention.start != before
+            && let Target::Text(label) = &mut c.mention.target
+        {
+            *label = chars[c.mention.start..c.mention.end].iter().collect();
+        }
+    }
+}
+
+/// Longest first, then priority, then position; a candidate overlapping a chosen one is
+/// dropped.
+fn select(mut candidates: Vec<Candidate>) -> Vec<Mention> {
+    candidates.sort_by(|a, b| {
+        let len = |c: &Candidate| c.mention.end - c.mention.start;
+        len(b).cmp(&len(a)).then(b.priority.cmp(&a.priority)).then(a.mention.start.cmp(&b.mention.start))
+    });
+    let mut chosen: Vec<Mention> = Vec::new();
+    for c in candidates {
+        let m = c.mention;
+        if chosen.iter().all(|x| m.end <= x.start || m.start >= x.end) {
+            chosen.push(m);
+        }
+    }
+    chosen.sort_by_key(|m| m.start);
+    chosen
+}
+
+/// Byte offset → character offset for one paragraph.
+pub struct CharIndex {
+    map: HashMap<usize, usize>,
+    len: usize,
+}
+
+impl CharIndex {
+    pub fn new(text: &str) -> CharIndex {
+        let map = text.char_indices().enumerate().map(|(ci, (bi, _))| (bi, ci)).collect();
+        CharIndex { map, len: text.chars().count() }
+    }
+
+    pub fn char_at(&self, byte: usize) -> usize {
+        self.map.get(&byte).copied().unwrap_or(self.len)
+    }
+}

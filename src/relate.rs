@@ -1,0 +1,407 @@
+//! Turns the mentions of each sentence into facts with the relation rules.
+//!
+//! A sentence is encoded as a string in which each mention is one private-use character of its
+//! type; relation patterns are regexes over that string (see `rules::expand_slots`). Rules with
+//! `replace` run first, in file order: each match becomes a single mention of its `replace`
+//! slot, so a later stance rule sees `成员国注意到<Initiative>` where the text had a whole
+//! proposal clause. The other rules then run over the final encoding.
+//!
+//! Invariant: relate does no I/O and cannot fail; every fact names its rule and sentence.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+
+use crate::date::{DateValue, Point};
+use crate::recognize::{CharIndex, Mention, Target};
+use crate::rules::{DATED, GROUP_SLOT, Kind, ORGANISATION_SLOT, Relation, Rules, Scope, TOPIC_SLOT};
+use crate::segment::{Paragraph, ParagraphKind};
+
+/// One end of a fact.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Node {
+    /// A gazetteer entity.
+    Entity(usize),
+    /// An entity found in the text; events carry their start date, as recurring meetings share
+    /// a name.
+    Text { kind: Kind, label: String, date: Option<Point> },
+    /// The member states of `of`, or of the document's organisation.
+    Group { of: Option<usize> },
+    /// The document's organisation (the one named most often).
+    Organisation,
+    /// A date literal; a range only as the object of a `dated` template.
+    Date(DateValue),
+}
+
+impl Node {
+    pub fn kind(&self, rules: &Rules) -> Kind {
+        match self {
+            Node::Entity(i) => rules.entities[*i].kind,
+            Node::Text { kind, .. } => *kind,
+            Node::Group { .. } => Kind::Group,
+            Node::Organisation => Kind::Organization,
+            Node::Date(_) => Kind::Date,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Fact {
+    pub subject: Node,
+    pub predicate: String,
+    pub object: Node,
+    pub rule: String,
+    /// Index of the paragraph in `Segmented::paragraphs`.
+    pub paragraph: usize,
+    /// Index of the sentence within the paragraph.
+    pub sentence: usize,
+    /// The office as written, for `represents`.
+    pub role: Option<String>,
+}
+
+/// Facts of one paragraph. Datelines and date lines give none.
+pub fn relate(rules: &Rules, paragraph: &Paragraph, index: usize, mentions: &[Mention]) -> Vec<Fact> {
+    let scope = match paragraph.kind {
+        ParagraphKind::Body => Scope::Body,
+        ParagraphKind::Signature => Scope::Signature,
+        ParagraphKind::DateLine | ParagraphKind::Dateline => return Vec::new(),
+    };
+    let chars: Vec<char> = paragraph.text.chars().collect();
+    let mut facts = Vec::new();
+    for (s, range) in paragraph.sentences.iter().enumerate() {
+        let local: Vec<&Mention> = mentions.iter().filter(|m| m.start >= range.start && m.end <= range.end).collect();
+        let mut sentence = Sentence::new(&chars, range.clone(), &local);
+        let mut found = Vec::new();
+        for rule in rules.relations.iter().filter(|r| r.scope == scope) {
+            if rule.replace.is_some() {
+                sentence.apply_replacing(rules, rule, &mut found);
+            }
+        }
+        for rule in rules.relations.iter().filter(|r| r.scope == scope && r.replace.is_none()) {
+            sentence.apply(rules, rule, &mut found);
+        }
+        for (subject, predicate, object, rule, role) in propagate_event_dates(found) {
+            facts.push(Fact { subject, predicate, object, rule, paragraph: index, sentence: s, role });
+        }
+    }
+    facts.sort();
+    facts.dedup();
+    facts
+}
+
+type RawFact = (Node, String, Node, String, Option<String>);
+
+/// A mention inside the sentence being related: one or more nodes over a character span.
+#[derive(Clone, Debug)]
+struct Local {
+    kind: Kind,
+    nodes: Vec<Node>,
+    span: Range<usize>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Token {
+    Char(char, usize),
+    Mention(usize),
+}
+
+struct Sentence<'a> {
+    chars: &'a [char],
+    locals: Vec<Local>,
+    tokens: Vec<Token>,
+    encoded: String,
+    index: CharIndex,
+}
+
+impl<'a> Sentence<'a> {
+    fn new(chars: &'a [char], range: Range<usize>, mentions: &[&Mention]) -> Sentence<'a> {
+        let locals: Vec<Local> = mentions
+            .iter()
+            .map(|m| Local { kind: m.kind, nodes: vec![node_of(m, chars)], span: m.start..m.end })
+            .collect();
+        let mut tokens = Vec::new();
+        let mut pos = range.start;
+        let mut next = 0;
+        while pos < range.end {
+            if next < locals.len() && locals[next].span.start == pos {
+                tokens.push(Token::Mention(next));
+                pos = locals[next].span.end;
+                next += 1;
+            } else {
+                tokens.push(Token::Char(chars[pos], pos));
+                pos += 1;
+            }
+        }
+        let mut s = Sentence { chars, locals, tokens, encoded: String::new(), index: CharIndex::new("") };
+        s.encode();
+        s
+    }
+
+    fn encode(&mut self) {
+        self.encoded = self
+            .tokens
+            .iter()
+            .map(|t| match t {
+                Token::Char(c, _) => *c,
+                Token::Mention(i) => self.locals[*i].kind.placeholder(),
+            })
+            .collect();
+        self.index = CharIndex::new(&self.encoded);
+    }
+
+    fn tokens_of(&self, bytes: Range<usize>) -> Range<usize> {
+        self.index.char_at(bytes.start)..self.index.char_at(bytes.end)
+    }
+
+    /// The original text under a token range.
+    fn text_of(&self, tokens: Range<usize>) -> String {
+        let span = self.span_of(tokens);
+        self.chars[span].iter().collect()
+    }
+
+    fn span_of(&self, tokens: Range<usize>) -> Range<usize> {
+        let start = |t: &Token| match t {
+            Token::Char(_, p) => *p,
+            Token::Mention(i) => self.locals[*i].span.start,
+        };
+        let end = |t: &Token| match t {
+            Token::Char(_, p) => *p + 1,
+            Token::Mention(i) => self.locals[*i].span.end,
+        };
+        let toks = &self.tokens[tokens];
+        match (toks.first(), toks.last()) {
+            (Some(a), Some(b)) => start(a)..end(b),
+            _ => 0..0,
+        }
+    }
+
+    /// Runs a `replace` rule until it no longer matches, folding each match into one mention.
+    fn apply_replacing(&mut self, rules: &Rules, rule: &Relation, out: &mut Vec<RawFact>) {
+        let slots: Vec<&str> = rule.replace.as_deref().expect("replace rule").split(',').map(str::trim).collect();
+        let mut from = 0;
+        while let Some(caps) = rule.regex.captures_at(&self.encoded, from) {
+            let whole = caps.get(0).unwrap();
+            let tokens = self.tokens_of(whole.range());
+            if !self.excluded(rule, tokens.clone()) {
+                let m = Match { sentence: self, caps: &caps, rule, rules, start: tokens.start };
+                out.extend(m.facts());
+                let mut nodes: Vec<Node> = slots.iter().flat_map(|s| m.nodes(s)).collect();
+                nodes.dedup();
+                if let Some(first) = nodes.first() {
+                    let kind = first.kind(rules);
+                    let span = self.span_of(tokens.clone());
+                    self.locals.push(Local { kind, nodes, span });
+                    let id = self.locals.len() - 1;
+                    self.tokens.splice(tokens.clone(), [Token::Mention(id)]);
+                    self.encode();
+                }
+            }
+            from = self.encoded.char_indices().nth(tokens.start + 1).map_or(self.encoded.len(), |(b, _)| b);
+            if from >= self.encoded.len() {
+                break;
+            }
+        }
+    }
+
+    fn apply(&self, rules: &Rules, rule: &Relation, out: &mut Vec<RawFact>) {
+        for caps in rule.regex.captures_iter(&self.encoded) {
+            let tokens = self.tokens_of(caps.get(0).unwrap().range());
+            if !self.excluded(rule, tokens.clone()) {
+                out.extend(Match { sentence: self, caps: &caps, rule, rules, start: tokens.start }.facts());
+            }
+        }
+    }
+
+    /// A match is excluded when its text, with the few characters before it, matches the
+    /// rule's `exclude` (`拟在杜尚别举行` is a plan, not a meeting held).
+    fn excluded(&self, rule: &Relation, tokens: Range<usize>) -> bool {
+        let Some(re) = &rule.exclude else { return false };
+        let span = self.span_of(tokens);
+        let start = span.start.saturating_sub(EXCLUDE_CONTEXT).max(self.first_char());
+        re.is_match(&self.chars[start..span.end].iter().collect::<String>())
+    }
+
+    fn first_char(&self) -> usize {
+        self.span_of(0..self.tokens.len()).start
+    }
+
+    /// The subject of the clause a match is in: the nearest group or list of states that opens
+    /// the sentence (after a short adverbial such as `为此，`) or a clause (after `，` `；`).
+    fn topic(&self, rules: &Rules, before: usize) -> Vec<Node> {
+        let opens = |i: usize| i == 0 || matches!(self.tokens[i - 1], Token::Char(c, _) if CLAUSE_BREAKS.contains(&c));
+        let is_subject = |t: &Token| matches!(t, Token::Mention(m) if matches!(self.locals[*m].kind, Kind::Group | Kind::State));
+        let Some(start) = (0..before).rev().find(|&i| is_subject(&self.tokens[i]) && opens(i)) else {
+            return Vec::new();
+        };
+        let mut nodes = Vec::new();
+        let mut i = start;
+        while let Some(Token::Mention(m)) = self.tokens.get(i) {
+            let local = &self.locals[*m];
+            if !matches!(local.kind, Kind::Group | Kind::State) {
+                break;
+            }
+            nodes.extend(local.nodes.iter().cloned());
+            if local.kind == Kind::Group {
+                break;
+            }
+            // A list of states continues after a separator (`、`, `和`).
+            let gap: String = self.tokens[i + 1..].iter().map_while(|t| match t {
+                Token::Char(c, _) => Some(*c),
+                Token::Mention(_) => None,
+            }).collect();
+            if !rules.list_separators.contains(&gap) {
+                break;
+            }
+            i += 1 + gap.chars().count();
+        }
+        nodes
+    }
+}
+
+struct Match<'s, 'a> {
+    sentence: &'s Sentence<'a>,
+    caps: &'s regex::Captures<'s>,
+    rule: &'s Relation,
+    rules: &'s Rules,
+    /// First token of the match.
+    start: usize,
+}
+
+impl Match<'_, '_> {
+    fn facts(&self) -> Vec<RawFact> {
+        let role = self.rule.role.as_deref().and_then(|g| self.caps.name(g)).map(|m| {
+            let text = self.sentence.text_of(self.sentence.tokens_of(m.range()));
+            text.trim().to_string()
+        });
+        let mut out = Vec::new();
+        for t in &self.rule.facts {
+            let subjects = self.nodes(&t.subject);
+            let objects = self.nodes(&t.object);
+            for s in &subjects {
+                for o in &objects {
+                    if t.predicate == DATED {
+                        if let Node::Date(d) = o {
+                            let day = |p: Point| Node::Date(DateValue { start: p, end: p });
+                            out.push((s.clone(), "startDate".into(), day(d.start), self.rule.id.clone(), None));
+                            out.push((s.clone(), "endDate".into(), day(d.end), self.rule.id.clone(), None));
+                        }
+                    } else if s != o {
+                        out.push((s.clone(), t.predicate.clone(), o.clone(), self.rule.id.clone(), role.clone()));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The nodes a slot stands for; `slot@dateslot` dates text events with that date.
+    fn nodes(&self, slot: &str) -> Vec<Node> {
+        match slot {
+            GROUP_SLOT => return vec![Node::Group { of: None }],
+            ORGANISATION_SLOT => return vec![Node::Organisation],
+            TOPIC_SLOT => return self.sentence.topic(self.rules, self.start),
+            _ => {}
+        }
+        if let Some((name, date_slot)) = slot.split_once('@') {
+            let date = self.nodes(date_slot).into_iter().find_map(|n| match n {
+                Node::Date(d) => Some(d.start),
+                _ => None,
+            });
+            return self.nodes(name).into_iter().map(|n| with_date(n, date)).collect();
+        }
+        let Some(group) = self.caps.name(slot) else { return Vec::new() };
+        let tokens = self.sentence.tokens_of(group.range());
+        let created = self.rule.create.iter().find(|(s, _)| s == slot).map(|(_, k)| *k);
+        let inner: Vec<Node> = self.sentence.tokens[tokens.clone()]
+            .iter()
+            .filter_map(|t| match t {
+                Token::Mention(i) => Some(&self.sentence.locals[*i]),
+                Token::Char(..) => None,
+            })
+            .flat_map(|l| l.nodes.iter().cloned())
+            .collect();
+        match created {
+            None => inner,
+            Some(kind) => {
+                // A proposal that names a 《title》 or a known initiative proposes that, not the
+                // clause around it.
+                let named: Vec<Node> = inner
+                    .into_iter()
+                    .filter(|n| kind == Kind::Initiative && matches!(n.kind(self.rules), Kind::Document | Kind::Initiative | Kind::Event))
+                    .collect();
+                if !named.is_empty() {
+                    return named;
+                }
+                let label = clean_label(&self.sentence.text_of(tokens));
+                if label.chars().count() < 2 {
+                    return Vec::new();
+                }
+                vec![Node::Text { kind, label, date: None }]
+            }
+        }
+    }
+
+}
+
+/// Characters before a match that `exclude` also sees.
+const EXCLUDE_CONTEXT: usize = 4;
+/// Characters that end a clause.
+const CLAUSE_BREAKS: &[char] = &['，', '；', '：', ','];
+
+fn with_date(node: Node, date: Option<Point>) -> Node {
+    match node {
+        Node::Text { kind: Kind::Event, label, date: None } => Node::Text { kind: Kind::Event, label, date },
+        other => other,
+    }
+}
+
+fn node_of(m: &Mention, chars: &[char]) -> Node {
+    match &m.target {
+        Target::Entity(i) => Node::Entity(*i),
+        Target::Group { of } => Node::Group { of: *of },
+        Target::Date(d) => Node::Date(*d),
+        Target::Text(label) => {
+            let _ = chars;
+            Node::Text { kind: m.kind, label: label.clone(), date: None }
+        }
+    }
+}
+
+/// Trims punctuation a clause may begin or end with.
+fn clean_label(text: &str) -> String {
+    text.trim_matches(|c: char| c.is_whitespace() || "，、；：。,".contains(c)).to_string()
+}
+
+/// Gives every undated mention of a text event the dates the same sentence gives it, so a
+/// stance (`积极评价…青委会例行会议成果`) reaches the dated event node.
+fn propagate_event_dates(found: Vec<RawFact>) -> Vec<RawFact> {
+    let mut dates: BTreeMap<String, BTreeSet<Point>> = BTreeMap::new();
+    for (s, p, o, ..) in &found {
+        for n in [s, o] {
+            if let Node::Text { kind: Kind::Event, label, date: Some(d) } = n {
+                dates.entry(label.clone()).or_default().insert(*d);
+            }
+        }
+        if let (Node::Text { kind: Kind::Event, label, date: None }, "startDate", Node::Date(d)) = (s, p.as_str(), o) {
+            dates.entry(label.clone()).or_default().insert(d.start);
+        }
+    }
+    let expand = |n: &Node| -> Vec<Node> {
+        match n {
+            Node::Text { kind: Kind::Event, label, date: None } => match dates.get(label) {
+                Some(ds) => ds.iter().map(|d| Node::Text { kind: Kind::Event, label: label.clone(), date: Some(*d) }).collect(),
+                None => vec![n.clone()],
+            },
+            _ => vec![n.clone()],
+        }
+    };
+    let mut out = Vec::new();
+    for (s, p, o, rule, role) in &found {
+        for s2 in expand(s) {
+            for o2 in expand(o) {
+                out.push((s2.clone(), p.clone(), o2, rule.clone(), role.clone()));
+            }
+        }
+    }
+    out
+}
+

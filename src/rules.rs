@@ -1,0 +1,848 @@
+//! Loads the rule files, validates them and compiles them once per run.
+//!
+//! Two phases, as for command-line flags: serde structs that mirror the TOML exactly, then a
+//! compiled [`Rules`] (one Aho-Corasick automaton over every gazetteer surface, regexes built
+//! once). Every error names the file, line and column it comes from. Nothing here knows any
+//! entity or trigger word: all of that is in the files.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::fs;
+use std::path::Path;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use regex::Regex;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use toml::Spanned;
+
+/// The rule files compiled into the binary (`rules/` at build time).
+const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
+
+/// What a mention is: an entity type, or a date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    State,
+    City,
+    Place,
+    Organization,
+    Person,
+    Document,
+    Initiative,
+    Event,
+    Group,
+    Date,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 10] = [
+        Kind::State,
+        Kind::City,
+        Kind::Place,
+        Kind::Organization,
+        Kind::Person,
+        Kind::Document,
+        Kind::Initiative,
+        Kind::Event,
+        Kind::Group,
+        Kind::Date,
+    ];
+
+    pub fn parse(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// The class local name (`acc:State`), also the name used in rule files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::State => "State",
+            Kind::City => "City",
+            Kind::Place => "Place",
+            Kind::Organization => "Organization",
+            Kind::Person => "Person",
+            Kind::Document => "Document",
+            Kind::Initiative => "Initiative",
+            Kind::Event => "Event",
+            Kind::Group => "Group",
+            Kind::Date => "Date",
+        }
+    }
+
+    /// The IRI path segment of entities of this kind (`id/state/uzb`).
+    pub fn segment(self) -> &'static str {
+        match self {
+            Kind::State => "state",
+            Kind::City => "city",
+            Kind::Place => "place",
+            Kind::Organization => "org",
+            Kind::Person => "person",
+            Kind::Document => "document",
+            Kind::Initiative => "initiative",
+            Kind::Event => "event",
+            Kind::Group => "group",
+            Kind::Date => "date",
+        }
+    }
+
+    pub fn is_entity(self) -> bool {
+        self != Kind::Date
+    }
+
+    /// The private-use character that stands for a mention of this kind in the encoded
+    /// sentences relation patterns run over.
+    pub fn placeholder(self) -> char {
+        char::from_u32(0xE000 + self as u32).expect("private-use range")
+    }
+
+    pub fn from_placeholder(c: char) -> Option<Kind> {
+        let n = (c as u32).checked_sub(0xE000)?;
+        Kind::ALL.get(n as usize).copied()
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The predicates of the vocabulary. Rule files name them by local name; a typo is an error.
+pub const PREDICATES: &[&str] = &[
+    "proposed",
+    "supports",
+    "welcomes",
+    "notes",
+    "appreciates",
+    "regrets",
+    "concernedAbout",
+    "opposes",
+    "condemns",
+    "signedIn",
+    "signedOn",
+    "signedBy",
+    "adoptedIn",
+    "adoptedOn",
+    "adoptedBy",
+    "enteredIntoForceOn",
+    "heldIn",
+    "startDate",
+    "endDate",
+    "hostedBy",
+    "locatedIn",
+    "joined",
+    "observerOf",
+    "dialoguePartnerOf",
+    "represents",
+    "hasMember",
+    "attended",
+    "chaired",
+];
+
+/// Pseudo-predicate of rule files: a date slot gives `startDate` and `endDate`.
+pub const DATED: &str = "dated";
+
+/// Slot names of fact templates that no pattern group fills: the document's member-state
+/// group, the document's organisation, and the sentence's subject (the group or states that
+/// open the clause).
+pub const GROUP_SLOT: &str = "$group";
+pub const ORGANISATION_SLOT: &str = "$organisation";
+pub const TOPIC_SLOT: &str = "$topic";
+const SPECIAL_SLOTS: &[&str] = &[GROUP_SLOT, ORGANISATION_SLOT, TOPIC_SLOT];
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RulesError {
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{}", .0.join("\n"))]
+    Invalid(Vec<String>),
+}
+
+/// A gazetteer entity after merging every file that mentions its key.
+#[derive(Clone, Debug)]
+pub struct Entity {
+    pub key: String,
+    pub kind: Kind,
+    pub zh: String,
+    pub en: Option<String>,
+    pub aliases: Vec<String>,
+    pub wikidata: Option<String>,
+    pub country: Option<String>,
+}
+
+/// What a gazetteer surface stands for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Surface {
+    Entity(usize),
+    /// A word for the member states; `of` names the organisation when the word does.
+    Group { of: Option<usize> },
+}
+
+#[derive(Debug)]
+pub struct Pattern {
+    pub id: String,
+    pub kind: Kind,
+    pub regex: Regex,
+    pub priority: i32,
+    /// Kinds of mentions cut off the start of this pattern's mention (`莫斯科上合组织…会议`
+    /// is a city, then the meeting).
+    pub trim: Vec<Kind>,
+}
+
+#[derive(Debug, Default)]
+pub struct Layout {
+    pub page_markers: Vec<Regex>,
+    pub datelines: Vec<Regex>,
+    pub heading_max_chars: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Body,
+    Signature,
+}
+
+#[derive(Clone, Debug)]
+pub struct FactTemplate {
+    pub subject: String,
+    pub predicate: String,
+    pub object: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Example {
+    pub text: String,
+    #[serde(default)]
+    pub facts: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct Relation {
+    pub id: String,
+    pub regex: Regex,
+    pub facts: Vec<FactTemplate>,
+    pub create: Vec<(String, Kind)>,
+    pub exclude: Option<Regex>,
+    pub role: Option<String>,
+    pub replace: Option<String>,
+    pub scope: Scope,
+    pub examples: Vec<Example>,
+    pub counterexamples: Vec<String>,
+}
+
+/// Everything compiled, ready for `recognize` and `relate`.
+#[derive(Debug)]
+pub struct Rules {
+    pub entities: Vec<Entity>,
+    pub surfaces: Vec<(String, Surface)>,
+    pub automaton: AhoCorasick,
+    pub patterns: Vec<Pattern>,
+    pub numerals: HashMap<char, u32>,
+    pub list_separators: Vec<String>,
+    /// Offices (`总统`, `总理`, …), longest first: `{offices}` in a regex stands for them.
+    pub offices: Vec<String>,
+    pub relations: Vec<Relation>,
+    pub layout: Layout,
+    /// SHA-256 of every rule file, so a store knows which rules made it.
+    pub hash: String,
+    by_key: HashMap<String, usize>,
+}
+
+impl Rules {
+    /// The rules compiled into the binary.
+    pub fn embedded() -> Result<Rules, RulesError> {
+        let files = EMBEDDED.iter().map(|(p, c)| (format!("rules/{p}"), c.to_string())).collect();
+        compile(files)
+    }
+
+    /// Every `*.toml` under `dir`, read at run time.
+    pub fn from_dir(dir: &Path) -> Result<Rules, RulesError> {
+        let mut files = Vec::new();
+        read_dir_sorted(dir, dir, &mut files)?;
+        if files.is_empty() {
+            return Err(RulesError::Invalid(vec![format!("{}: no rule files (*.toml) found", dir.display())]));
+        }
+        compile(files)
+    }
+
+    pub fn entity_by_key(&self, key: &str) -> Option<usize> {
+        self.by_key.get(key).copied()
+    }
+
+    /// The entity a surface form names, if any (used to resolve test expectations too).
+    pub fn lookup_surface(&self, text: &str) -> Option<&Surface> {
+        self.surfaces.iter().find(|(s, _)| s == text).map(|(_, t)| t)
+    }
+}
+
+fn read_dir_sorted(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> Result<(), RulesError> {
+    let io = |source| RulesError::Io { path: dir.display().to_string(), source };
+    let mut entries: Vec<_> = fs::read_dir(dir).map_err(io)?.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            read_dir_sorted(root, &path, out)?;
+        } else if path.extension().is_some_and(|e| e == "toml") {
+            let content = fs::read_to_string(&path)
+                .map_err(|source| RulesError::Io { path: path.display().to_string(), source })?;
+            out.push((path.display().to_string(), content));
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw files: serde mirrors of the TOML.
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    entity: Vec<RawEntity>,
+    #[serde(default)]
+    office: Vec<RawWord>,
+    #[serde(default)]
+    group: Vec<RawWord>,
+    #[serde(default)]
+    list_separators: Vec<String>,
+    #[serde(default)]
+    list_item_suffixes: Vec<String>,
+    #[serde(default)]
+    pattern: Vec<RawPattern>,
+    #[serde(default)]
+    numerals: BTreeMap<String, u32>,
+    #[serde(default)]
+    layout: Option<RawLayout>,
+    #[serde(default)]
+    relation: Vec<RawRelation>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntity {
+    id: Spanned<String>,
+    #[serde(rename = "type")]
+    kind: Option<Spanned<String>>,
+    #[serde(default)]
+    labels: RawLabels,
+    #[serde(default)]
+    aliases: Vec<Spanned<String>>,
+    wikidata: Option<Spanned<String>>,
+    country: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawLabels {
+    zh: Option<Spanned<String>>,
+    en: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWord {
+    zh: Spanned<String>,
+    of: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPattern {
+    id: String,
+    #[serde(rename = "type")]
+    kind: Spanned<String>,
+    regex: Spanned<String>,
+    #[serde(default)]
+    priority: i32,
+    #[serde(default)]
+    trim: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLayout {
+    #[serde(default)]
+    page_markers: Vec<Spanned<String>>,
+    #[serde(default)]
+    datelines: Vec<Spanned<String>>,
+    heading_max_chars: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRelation {
+    id: Spanned<String>,
+    pattern: Spanned<String>,
+    facts: Vec<Spanned<String>>,
+    #[serde(default)]
+    create: BTreeMap<String, Spanned<String>>,
+    exclude: Option<Spanned<String>>,
+    role: Option<String>,
+    replace: Option<Spanned<String>>,
+    scope: Option<Spanned<String>>,
+    #[serde(default)]
+    examples: Vec<Example>,
+    #[serde(default)]
+    counterexamples: Vec<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compilation.
+
+/// Collects errors with their place, so one run reports every problem at once.
+struct Diagnostics<'a> {
+    file: &'a str,
+    content: &'a str,
+    errors: &'a mut Vec<String>,
+}
+
+impl Diagnostics<'_> {
+    fn at(&mut self, span: std::ops::Range<usize>, message: impl fmt::Display) {
+        let (line, col) = line_col(self.content, span.start);
+        self.errors.push(format!("{}:{line}:{col}: {message}", self.file));
+    }
+}
+
+/// One-based line and column (in characters) of a byte offset.
+pub fn line_col(content: &str, offset: usize) -> (usize, usize) {
+    let before = &content[..offset.min(content.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+#[derive(Default)]
+struct Builder {
+    entities: Vec<Entity>,
+    by_key: HashMap<String, usize>,
+    surfaces: Vec<(String, Surface)>,
+    surface_index: HashMap<String, usize>,
+    patterns: Vec<Pattern>,
+    numerals: HashMap<char, u32>,
+    list_separators: Vec<String>,
+    list_item_suffixes: Vec<String>,
+    offices: Vec<String>,
+    relations: Vec<Relation>,
+    layout: Layout,
+    pending_groups: Vec<(String, Option<String>, String, std::ops::Range<usize>)>,
+}
+
+fn compile(files: Vec<(String, String)>) -> Result<Rules, RulesError> {
+    let mut errors = Vec::new();
+    let mut hasher = Sha256::new();
+    let mut parsed = Vec::new();
+    for (path, content) in &files {
+        hasher.update(path.as_bytes());
+        hasher.update([0]);
+        hasher.update(content.as_bytes());
+        match toml::from_str::<RawFile>(content) {
+            Ok(raw) => parsed.push((path, content, raw)),
+            Err(e) => {
+                let (line, col) = e.span().map_or((1, 1), |s| line_col(content, s.start));
+                errors.push(format!("{path}:{line}:{col}: {}", e.message().trim_end()));
+            }
+        }
+    }
+    let mut b = Builder { layout: Layout { heading_max_chars: 16, ..Layout::default() }, ..Builder::default() };
+    // Entities first, so that patterns, words and relations can refer to them; entries that
+    // only add to an entity defined elsewhere wait until every definition is read.
+    let mut overlays = Vec::new();
+    for (path, content, raw) in &mut parsed {
+        let mut d = Diagnostics { file: path, content, errors: &mut errors };
+        for e in std::mem::take(&mut raw.entity) {
+            let defines = e.kind.is_some() && e.labels.zh.is_some();
+            if defines || b.by_key.contains_key(e.id.get_ref()) {
+                b.add_entity(e, &mut d);
+            } else {
+                overlays.push((path.as_str(), content.as_str(), e));
+            }
+        }
+    }
+    for (path, content, e) in overlays {
+        let mut d = Diagnostics { file: path, content, errors: &mut errors };
+        b.add_entity(e, &mut d);
+    }
+    for (path, content, raw) in &mut parsed {
+        let mut d = Diagnostics { file: path, content, errors: &mut errors };
+        b.add_lexicon(raw, &mut d);
+    }
+    b.offices.sort_by(|a, b| b.chars().count().cmp(&a.chars().count()).then(a.cmp(b)));
+    for (path, content, raw) in &mut parsed {
+        let mut d = Diagnostics { file: path, content, errors: &mut errors };
+        b.add_rules(std::mem::take(raw), &mut d);
+    }
+    b.resolve_groups(&mut errors);
+    b.add_entity_surfaces(&mut errors);
+    if !errors.is_empty() {
+        return Err(RulesError::Invalid(errors));
+    }
+    let automaton = AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostLongest)
+        .kind(Some(AhoCorasickKind::DFA))
+        .build(b.surfaces.iter().map(|(s, _)| s.as_str()))
+        .map_err(|e| RulesError::Invalid(vec![format!("rules: cannot build the gazetteer automaton: {e}")]))?;
+    Ok(Rules {
+        entities: b.entities,
+        surfaces: b.surfaces,
+        automaton,
+        patterns: b.patterns,
+        numerals: b.numerals,
+        list_separators: b.list_separators,
+        offices: b.offices,
+        relations: b.relations,
+        layout: b.layout,
+        hash: format!("{:x}", hasher.finalize()),
+        by_key: b.by_key,
+    })
+}
+
+impl Builder {
+    fn add_entity(&mut self, raw: RawEntity, d: &mut Diagnostics) {
+        let key = raw.id.get_ref().clone();
+        if key.is_empty() || !key.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_') {
+            d.at(raw.id.span(), format_args!("entity id {key:?} must be lower-case ASCII letters, digits and _"));
+            return;
+        }
+        let kind = match &raw.kind {
+            Some(k) => match Kind::parse(k.get_ref()).filter(|k| k.is_entity() && *k != Kind::Group) {
+                Some(kind) => Some(kind),
+                None => return d.at(k.span(), format_args!("unknown entity type {:?}", k.get_ref())),
+            },
+            None => None,
+        };
+        if let Some(w) = &raw.wikidata {
+            let ok = w.get_ref().strip_prefix('Q').is_some_and(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()));
+            if !ok {
+                return d.at(w.span(), format_args!("wikidata id {:?} is not of the form Q123", w.get_ref()));
+            }
+        }
+        let aliases = raw.aliases.iter().map(|a| a.get_ref().clone());
+        if let Some(&i) = self.by_key.get(&key) {
+            self.merge_entity(i, &raw, d);
+            let existing = &mut self.entities[i];
+            for a in aliases {
+                if !existing.aliases.contains(&a) {
+                    existing.aliases.push(a);
+                }
+            }
+            return;
+        }
+        let (Some(kind), Some(zh)) = (kind, raw.labels.zh.as_ref()) else {
+            return d.at(raw.id.span(), format_args!("entity {key:?} needs a type and labels.zh"));
+        };
+        self.by_key.insert(key.clone(), self.entities.len());
+        self.entities.push(Entity {
+            key,
+            kind,
+            zh: zh.get_ref().clone(),
+            en: raw.labels.en.clone(),
+            aliases: aliases.collect(),
+            wikidata: raw.wikidata.as_ref().map(|w| w.get_ref().clone()),
+            country: raw.country.clone(),
+        });
+        self.check_surfaces(&raw, d);
+    }
+
+    /// A second entry for a known key may add aliases and fill gaps, never contradict.
+    fn merge_entity(&mut self, i: usize, raw: &RawEntity, d: &mut Diagnostics) {
+        let e = &mut self.entities[i];
+        let key = e.key.clone();
+        if let Some(k) = &raw.kind
+            && Kind::parse(k.get_ref()) != Some(e.kind)
+        {
+            d.at(k.span(), format_args!("entity {key:?} is already a {}", e.kind));
+        }
+        if let Some(zh) = &raw.labels.zh
+            && zh.get_ref() != &e.zh
+        {
+            d.at(zh.span(), format_args!("entity {key:?} already has the label {:?}", e.zh));
+        }
+        match (&raw.labels.en, &e.en) {
+            (Some(new), Some(old)) if new != old => {
+                d.at(raw.id.span(), format_args!("entity {key:?} already has the English label {old:?}"))
+            }
+            (Some(new), None) => e.en = Some(new.clone()),
+            _ => {}
+        }
+        match (&raw.wikidata, &e.wikidata) {
+            (Some(new), Some(old)) if new.get_ref() != old => {
+                d.at(new.span(), format_args!("entity {key:?} already has the Wikidata id {old}"))
+            }
+            (Some(new), None) => e.wikidata = Some(new.get_ref().clone()),
+            _ => {}
+        }
+        if e.country.is_none() {
+            e.country = raw.country.clone();
+        }
+        self.check_surfaces(raw, d);
+    }
+
+    /// Surfaces are registered after all files are read; here only their shape is checked,
+    /// with the place of the offending string.
+    fn check_surfaces(&self, raw: &RawEntity, d: &mut Diagnostics) {
+        for a in raw.aliases.iter().chain(raw.labels.zh.iter()) {
+            if a.get_ref().chars().count() < 2 {
+                d.at(a.span(), format_args!("surface {:?} is too short: one character matches everywhere", a.get_ref()));
+            }
+        }
+    }
+
+    fn add_surface(&mut self, text: &str, target: Surface, errors: &mut Vec<String>, place: &str) {
+        if let Some(&i) = self.surface_index.get(text) {
+            if self.surfaces[i].1 != target {
+                errors.push(format!("{place}: surface {text:?} already names {}", self.describe(&self.surfaces[i].1)));
+            }
+            return;
+        }
+        self.surface_index.insert(text.to_string(), self.surfaces.len());
+        self.surfaces.push((text.to_string(), target));
+    }
+
+    fn describe(&self, s: &Surface) -> String {
+        match s {
+            Surface::Entity(i) => format!("{} {}", self.entities[*i].kind, self.entities[*i].key),
+            Surface::Group { .. } => "a group".into(),
+        }
+    }
+
+    fn add_entity_surfaces(&mut self, errors: &mut Vec<String>) {
+        for i in 0..self.entities.len() {
+            let e = &self.entities[i];
+            let place = format!("rules: entity {}", e.key);
+            let forms: Vec<String> = std::iter::once(e.zh.clone()).chain(e.aliases.iter().cloned()).collect();
+            for f in forms {
+                self.add_surface(&f, Surface::Entity(i), errors, &place);
+            }
+        }
+    }
+
+    fn resolve_groups(&mut self, errors: &mut Vec<String>) {
+        for (zh, of, file, _) in std::mem::take(&mut self.pending_groups) {
+            let of = match of {
+                Some(key) => match self.by_key.get(&key) {
+                    Some(&i) => Some(i),
+                    None => {
+                        errors.push(format!("{file}: group {zh:?}: no entity with id {key:?}"));
+                        continue;
+                    }
+                },
+                None => None,
+            };
+            self.add_surface(&zh, Surface::Group { of }, errors, &file);
+        }
+    }
+
+    fn add_lexicon(&mut self, raw: &mut RawFile, d: &mut Diagnostics) {
+        for w in std::mem::take(&mut raw.office) {
+            self.offices.push(w.zh.into_inner());
+        }
+        for w in std::mem::take(&mut raw.group) {
+            let (line, col) = line_col(d.content, w.zh.span().start);
+            let place = format!("{}:{line}:{col}", d.file);
+            let of = w.of.map(|o| o.into_inner());
+            self.pending_groups.push((w.zh.into_inner(), of, place, 0..0));
+        }
+        self.list_separators.extend(std::mem::take(&mut raw.list_separators));
+        self.list_item_suffixes.extend(std::mem::take(&mut raw.list_item_suffixes));
+        for (k, v) in std::mem::take(&mut raw.numerals) {
+            let mut chars = k.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) => {
+                    self.numerals.insert(c, v);
+                }
+                _ => d.errors.push(format!("{}: numeral {k:?} must be one character", d.file)),
+            }
+        }
+        if let Some(layout) = raw.layout.take() {
+            self.add_layout(layout, d);
+        }
+    }
+
+    fn add_rules(&mut self, raw: RawFile, d: &mut Diagnostics) {
+        for p in raw.pattern {
+            self.add_pattern(p, d);
+        }
+        for r in raw.relation {
+            let lex = Lexicon { separators: &self.list_separators, suffixes: &self.list_item_suffixes, offices: &self.offices };
+            if let Some(rel) = compile_relation(r, &lex, d) {
+                self.relations.push(rel);
+            }
+        }
+    }
+
+    fn add_layout(&mut self, raw: RawLayout, d: &mut Diagnostics) {
+        for r in raw.page_markers {
+            if let Some(re) = compile_regex(&r, d) {
+                self.layout.page_markers.push(re);
+            }
+        }
+        for r in raw.datelines {
+            if let Some(re) = compile_regex(&r, d) {
+                self.layout.datelines.push(re);
+            }
+        }
+        if let Some(n) = raw.heading_max_chars {
+            self.layout.heading_max_chars = n;
+        }
+    }
+
+    fn add_pattern(&mut self, p: RawPattern, d: &mut Diagnostics) {
+        let Some(kind) = Kind::parse(p.kind.get_ref()) else {
+            return d.at(p.kind.span(), format_args!("unknown type {:?}", p.kind.get_ref()));
+        };
+        let mut trim = Vec::new();
+        for t in &p.trim {
+            match Kind::parse(t.get_ref()) {
+                Some(k) => trim.push(k),
+                None => d.at(t.span(), format_args!("unknown type {:?}", t.get_ref())),
+            }
+        }
+        let source = Spanned::new(p.regex.span(), expand_offices(p.regex.get_ref(), &self.offices));
+        if let Some(regex) = compile_regex(&source, d) {
+            self.patterns.push(Pattern { id: p.id, kind, regex, priority: p.priority, trim });
+        }
+    }
+}
+
+fn compile_regex(source: &Spanned<String>, d: &mut Diagnostics) -> Option<Regex> {
+    match Regex::new(source.get_ref()) {
+        Ok(re) => Some(re),
+        Err(e) => {
+            d.at(source.span(), format_args!("invalid regex: {}", e.to_string().lines().last().unwrap_or("")));
+            None
+        }
+    }
+}
+
+/// Replaces `{offices}` with an alternation of the lexicon's offices, longest first.
+fn expand_offices(pattern: &str, offices: &[String]) -> String {
+    let alternation: Vec<String> = offices.iter().map(|o| regex::escape(o)).collect();
+    pattern.replace("{offices}", &format!("(?:{})", alternation.join("|")))
+}
+
+/// The words relation patterns may refer to.
+pub struct Lexicon<'a> {
+    pub separators: &'a [String],
+    /// Words that may follow each item of a list (`成果` in `欢迎…会议成果和…论坛成果`).
+    pub suffixes: &'a [String],
+    pub offices: &'a [String],
+}
+
+/// Turns `{name:Type|Type}` and `{name:Type+}` slots into regex groups over placeholders.
+pub fn expand_slots(pattern: &str, lex: &Lexicon) -> Result<String, String> {
+    let pattern = expand_offices(pattern, lex.offices);
+    let mut out = String::with_capacity(pattern.len() * 2);
+    let mut rest = pattern.as_str();
+    while let Some(open) = rest.find('{') {
+        // `{3,80}` and other regex repetitions pass through untouched.
+        let after = &rest[open + 1..];
+        let escaped = ["\\x", "\\p", "\\P"].iter().any(|e| rest[..open].ends_with(e));
+        let is_slot = !escaped && after.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+        let Some(close) = after.find('}').filter(|_| is_slot) else {
+            out.push_str(&rest[..open + 1]);
+            rest = after;
+            continue;
+        };
+        out.push_str(&rest[..open]);
+        let body = &after[..close];
+        let (name, types) = body.split_once(':').ok_or_else(|| format!("slot {{{body}}} needs name:Type"))?;
+        let (types, list) = match types.strip_suffix('+') {
+            Some(t) => (t, true),
+            None => (types, false),
+        };
+        let mut class = String::from("[");
+        for t in types.split('|') {
+            let kind = Kind::parse(t).ok_or_else(|| format!("slot {{{body}}}: unknown type {t:?}"))?;
+            class.push_str(&format!("\\x{{{:X}}}", kind.placeholder() as u32));
+        }
+        class.push(']');
+        let inner = if list {
+            let alt = |words: &[String]| words.iter().map(|s| regex::escape(s)).collect::<Vec<_>>().join("|");
+            let item = format!("{class}(?:{})?", alt(lex.suffixes));
+            format!("{item}(?:(?:{}){item})*", alt(lex.separators))
+        } else {
+            class
+        };
+        if name == "_" {
+            out.push_str(&format!("(?:{inner})"));
+        } else {
+            out.push_str(&format!("(?P<{name}>{inner})"));
+        }
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn compile_relation(r: RawRelation, lex: &Lexicon, d: &mut Diagnostics) -> Option<Relation> {
+    let expanded = match expand_slots(r.pattern.get_ref(), lex) {
+        Ok(p) => p,
+        Err(e) => {
+            d.at(r.pattern.span(), e);
+            return None;
+        }
+    };
+    let regex = match Regex::new(&expanded) {
+        Ok(re) => re,
+        Err(e) => {
+            d.at(r.pattern.span(), format_args!("invalid pattern: {}", e.to_string().lines().last().unwrap_or("")));
+            return None;
+        }
+    };
+    let names: Vec<&str> = regex.capture_names().flatten().collect();
+    let mut facts = Vec::new();
+    for f in &r.facts {
+        let parts: Vec<&str> = f.get_ref().split_whitespace().collect();
+        let [s, p, o] = parts[..] else {
+            d.at(f.span(), "a fact is `subject predicate object`");
+            continue;
+        };
+        if !PREDICATES.contains(&p) && p != DATED {
+            d.at(f.span(), format_args!("unknown predicate {p:?}"));
+            continue;
+        }
+        for slot in [s, o].into_iter().flat_map(|x| x.split('@')) {
+            if !SPECIAL_SLOTS.contains(&slot) && !names.contains(&slot) {
+                d.at(f.span(), format_args!("slot {slot:?} is not in the pattern"));
+            }
+        }
+        facts.push(FactTemplate { subject: s.into(), predicate: p.into(), object: o.into() });
+    }
+    let mut create = Vec::new();
+    for (slot, kind) in &r.create {
+        match Kind::parse(kind.get_ref()).filter(|k| k.is_entity()) {
+            Some(k) if names.contains(&slot.as_str()) => create.push((slot.clone(), k)),
+            Some(_) => d.at(kind.span(), format_args!("create: slot {slot:?} is not in the pattern")),
+            None => d.at(kind.span(), format_args!("create: unknown entity type {:?}", kind.get_ref())),
+        }
+    }
+    let exclude = r.exclude.as_ref().and_then(|e| compile_regex(e, d));
+    let scope = match r.scope.as_ref().map(|s| s.get_ref().as_str()) {
+        None | Some("body") => Scope::Body,
+        Some("signature") => Scope::Signature,
+        Some(other) => {
+            d.at(r.scope.as_ref().unwrap().span(), format_args!("scope {other:?}: use body or signature"));
+            Scope::Body
+        }
+    };
+    if let Some(rep) = &r.replace {
+        for slot in rep.get_ref().split(',').flat_map(|x| x.split('@')) {
+            if !names.contains(&slot.trim()) {
+                d.at(rep.span(), format_args!("replace: slot {slot:?} is not in the pattern"));
+            }
+        }
+    }
+    Some(Relation {
+        id: r.id.into_inner(),
+        regex,
+        facts,
+        create,
+        exclude,
+        role: r.role,
+        replace: r.replace.map(|s| s.into_inner()),
+        scope,
+        examples: r.examples,
+        counterexamples: r.counterexamples,
+    })
+}

@@ -1,0 +1,312 @@
+//! Cuts a normalized text into titled sections, paragraphs and sentences, repairing the print
+//! layout on the way: lines wrapped mid-word are joined, blank lines inside a sentence are
+//! ignored, spaced digits are closed up, page markers and section headings are taken out of
+//! the running text.
+//!
+//! Invariant: every character of a paragraph's text maps back to a character of the decoded
+//! file (`Paragraph::origin`); layout repair never loses a character of running text.
+
+use std::ops::Range;
+
+use crate::normalize::{Normalized, is_cjk};
+use crate::rules::Layout;
+
+/// Characters that end a sentence.
+const TERMINALS: &[char] = &['。', '！', '？', '!', '?'];
+/// Closers that may follow a terminal inside the same sentence.
+const CLOSERS: &[char] = &['”', '’', '）', ')', '」', '』', '》'];
+/// Punctuation that a heading or title line never contains.
+const PUNCTUATION: &[char] = &['。', '，', '、', '；', '：', '！', '？', ',', ';', ':', '“', '”', '（', '）'];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParagraphKind {
+    /// Running text: relation rules apply.
+    Body,
+    /// A signature line: office and name separated by spaces.
+    Signature,
+    /// A line holding only a date (the date of the signature block).
+    DateLine,
+    /// A news agency dateline: neither place nor date of anything in the text.
+    Dateline,
+}
+
+#[derive(Clone, Debug)]
+pub struct Paragraph {
+    /// One-based paragraph number within the document.
+    pub number: usize,
+    pub section: Option<String>,
+    pub kind: ParagraphKind,
+    pub text: String,
+    /// Character index in the decoded file of each character of `text`, plus an end entry.
+    pub origin: Vec<usize>,
+    /// Sentences as character ranges of `text`.
+    pub sentences: Vec<Range<usize>>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Segmented {
+    pub title: Option<String>,
+    pub paragraphs: Vec<Paragraph>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum LineKind {
+    Blank,
+    Marker,
+    Title,
+    Heading,
+    Signature,
+    Dateline,
+    Text,
+}
+
+struct Line {
+    /// Characters of the trimmed line with their index in the normalized text.
+    chars: Vec<(char, usize)>,
+    kind: LineKind,
+}
+
+impl Line {
+    fn text(&self) -> String {
+        self.chars.iter().map(|(c, _)| c).collect()
+    }
+    fn len(&self) -> usize {
+        self.chars.len()
+    }
+    fn ends_sentence(&self) -> bool {
+        let mut rev = self.chars.iter().rev().map(|(c, _)| *c).skip_while(|c| CLOSERS.contains(c));
+        rev.next().is_some_and(|c| TERMINALS.contains(&c))
+    }
+}
+
+/// `is_date_line` tells whether a line is only a date; it comes from the date patterns, which
+/// belong to the rules, not to this module.
+pub fn segment(n: &Normalized, layout: &Layout, is_date_line: &dyn Fn(&str) -> bool) -> Segmented {
+    let mut lines = split_lines(n);
+    classify(&mut lines, layout, is_date_line);
+    let wrapped = is_wrapped(&lines);
+    let mut out = Segmented::default();
+    let mut section: Option<String> = None;
+    let mut current: Vec<(char, usize)> = Vec::new();
+    for line in &lines {
+        match line.kind {
+            LineKind::Blank | LineKind::Marker => continue,
+            LineKind::Title => out.title = Some(line.text()),
+            LineKind::Heading => {
+                flush(&mut out, &mut current, &section, ParagraphKind::Body, n);
+                section = Some(line.text());
+            }
+            LineKind::Signature | LineKind::Dateline => {
+                flush(&mut out, &mut current, &section, ParagraphKind::Body, n);
+                let kind = if line.kind == LineKind::Signature {
+                    ParagraphKind::Signature
+                } else if is_date_line(&line.text()) {
+                    ParagraphKind::DateLine
+                } else {
+                    ParagraphKind::Dateline
+                };
+                let mut chars = line.chars.clone();
+                flush(&mut out, &mut chars, &section, kind, n);
+            }
+            LineKind::Text => {
+                current.extend_from_slice(&line.chars);
+                if !wrapped || line.ends_sentence() {
+                    flush(&mut out, &mut current, &section, ParagraphKind::Body, n);
+                }
+            }
+        }
+    }
+    flush(&mut out, &mut current, &section, ParagraphKind::Body, n);
+    out
+}
+
+fn split_lines(n: &Normalized) -> Vec<Line> {
+    let mut lines = Vec::new();
+    let mut chars = Vec::new();
+    for (i, c) in n.text.chars().enumerate() {
+        if c == '\n' {
+            lines.push(trimmed(std::mem::take(&mut chars)));
+        } else {
+            chars.push((c, i));
+        }
+    }
+    lines.push(trimmed(chars));
+    lines
+}
+
+fn trimmed(mut chars: Vec<(char, usize)>) -> Line {
+    while chars.last().is_some_and(|(c, _)| c.is_whitespace()) {
+        chars.pop();
+    }
+    let lead = chars.iter().take_while(|(c, _)| c.is_whitespace()).count();
+    chars.drain(..lead);
+    let kind = if chars.is_empty() { LineKind::Blank } else { LineKind::Text };
+    Line { chars, kind }
+}
+
+fn classify(lines: &mut [Line], layout: &Layout, is_date_line: &dyn Fn(&str) -> bool) {
+    let mut seen_text = false;
+    let mut prev_ends = true;
+    for i in 0..lines.len() {
+        if lines[i].kind == LineKind::Blank {
+            continue;
+        }
+        let text = lines[i].text();
+        let standalone = prev_ends;
+        let kind = if layout.page_markers.iter().any(|re| re.is_match(&text)) {
+            LineKind::Marker
+        } else if layout.datelines.iter().any(|re| re.is_match(&text)) || is_date_line(&text) {
+            LineKind::Dateline
+        } else if standalone && is_signature(&lines[i]) {
+            LineKind::Signature
+        } else if !seen_text && is_title(&lines[i]) {
+            LineKind::Title
+        } else if standalone && is_heading(&lines[i], layout) && has_text_after(lines, i) {
+            LineKind::Heading
+        } else {
+            LineKind::Text
+        };
+        lines[i].kind = kind;
+        seen_text |= kind != LineKind::Marker;
+        prev_ends = kind != LineKind::Text || lines[i].ends_sentence();
+    }
+}
+
+/// Office and name separated by a gap between two ideographs (`印度共和国总理  莫迪`).
+fn is_signature(line: &Line) -> bool {
+    let c = &line.chars;
+    line.len() <= 40
+        && !c.iter().any(|(ch, _)| matches!(ch, '。' | '，' | '；' | '：') || TERMINALS.contains(ch))
+        && c.windows(3).any(|w| is_cjk(w[0].0) && w[1].0 == ' ')
+        && c.iter().rev().take_while(|(ch, _)| *ch != ' ').all(|(ch, _)| is_cjk(*ch) || *ch == '·')
+}
+
+fn is_title(line: &Line) -> bool {
+    line.len() <= 60 && !line.chars.iter().any(|(c, _)| PUNCTUATION.contains(c) || TERMINALS.contains(c))
+}
+
+fn is_heading(line: &Line, layout: &Layout) -> bool {
+    line.len() <= layout.heading_max_chars
+        && line.chars.first().is_some_and(|(c, _)| is_cjk(*c))
+        && !line.chars.iter().any(|(c, _)| PUNCTUATION.contains(c) || TERMINALS.contains(c) || c.is_whitespace())
+}
+
+fn has_text_after(lines: &[Line], i: usize) -> bool {
+    lines[i + 1..].iter().any(|l| l.kind != LineKind::Blank && l.len() > 0)
+}
+
+/// Text lines mostly ending without a terminal mean the print layout: lines are wrapped and
+/// must be joined; otherwise each line is a paragraph.
+fn is_wrapped(lines: &[Line]) -> bool {
+    let long: Vec<&Line> = lines.iter().filter(|l| l.kind == LineKind::Text && l.len() >= 15).collect();
+    let open = long.iter().filter(|l| !l.ends_sentence()).count();
+    !long.is_empty() && open * 10 >= long.len() * 3
+}
+
+fn flush(out: &mut Segmented, chars: &mut Vec<(char, usize)>, section: &Option<String>, kind: ParagraphKind, n: &Normalized) {
+    if chars.is_empty() {
+        return;
+    }
+    let joined = close_up(std::mem::take(chars), kind == ParagraphKind::Signature);
+    let text: String = joined.iter().map(|(c, _)| c).collect();
+    let mut origin: Vec<usize> = joined.iter().map(|(_, i)| n.origin[*i]).collect();
+    origin.push(joined.last().map_or(0, |(_, i)| n.origin[*i + 1]));
+    let sentences = if kind == ParagraphKind::Body { split_sentences(&text) } else { vec![0..joined.len()] };
+    out.paragraphs.push(Paragraph {
+        number: out.paragraphs.len() + 1,
+        section: section.clone(),
+        kind,
+        text,
+        origin,
+        sentences,
+    });
+}
+
+/// Drops the spaces the layout put between ideographs and digits (`2020年 3月 2日`); keeps a
+/// space between Latin words, and one space as the separator of a signature line.
+fn close_up(chars: Vec<(char, usize)>, keep_one: bool) -> Vec<(char, usize)> {
+    let mut out: Vec<(char, usize)> = Vec::with_capacity(chars.len());
+    for (i, &(c, pos)) in chars.iter().enumerate() {
+        if c != ' ' {
+            out.push((c, pos));
+            continue;
+        }
+        let prev = out.last().map(|(c, _)| *c);
+        let next = chars[i + 1..].iter().map(|(c, _)| *c).find(|c| *c != ' ');
+        let latin = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c.is_ascii_punctuation());
+        let keep = (latin(prev) && latin(next)) || keep_one;
+        if keep && prev.is_some_and(|p| p != ' ') {
+            out.push((' ', pos));
+        }
+    }
+    out
+}
+
+fn split_sentences(text: &str) -> Vec<Range<usize>> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < chars.len() {
+        if TERMINALS.contains(&chars[i]) {
+            let mut end = i + 1;
+            while end < chars.len() && (CLOSERS.contains(&chars[end]) || TERMINALS.contains(&chars[end])) {
+                end += 1;
+            }
+            out.push(start..end);
+            start = end;
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    if start < chars.len() {
+        out.push(start..chars.len());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::normalize;
+
+    fn seg(text: &str) -> Segmented {
+        let layout = Layout { heading_max_chars: 12, ..Layout::default() };
+        segment(&normalize(text), &layout, &|l| l.starts_with("2020年") && l.ends_with('日'))
+    }
+
+    #[test]
+    fn print_layout_is_joined() {
+        let s = seg("标题宣言\n\n成员国高度评价“团结协作 2019-\n2021”第一、第二阶段边防特别行动，成员\n\n国主管机关联合反恐\n演习。\n下一段。\n\n经贸合作\n\n成员国将落实 2018\n年 6月 10日签署的文件。\n");
+        let texts: Vec<&str> = s.paragraphs.iter().map(|p| p.text.as_str()).collect();
+        assert_eq!(s.title.as_deref(), Some("标题宣言"));
+        assert_eq!(
+            texts,
+            ["成员国高度评价“团结协作2019—2021”第一、第二阶段边防特别行动，成员国主管机关联合反恐演习。", "下一段。", "成员国将落实2018年6月10日签署的文件。"]
+        );
+        assert_eq!(s.paragraphs[2].section.as_deref(), Some("经贸合作"));
+        assert_eq!(s.paragraphs[0].section, None);
+    }
+
+    #[test]
+    fn web_layout_and_signature_block() {
+        let s = seg("　　成员国欢迎。第二句？\n　　安全合作\n　　成员国支持：\n　　印度共和国总理\u{a0}\u{a0}\u{a0}莫迪\n　　2020年11月10日  \n");
+        let kinds: Vec<ParagraphKind> = s.paragraphs.iter().map(|p| p.kind).collect();
+        assert_eq!(kinds, [ParagraphKind::Body, ParagraphKind::Body, ParagraphKind::Signature, ParagraphKind::DateLine]);
+        assert_eq!(s.paragraphs[0].sentences, vec![0..4, 4..8]);
+        assert_eq!(s.paragraphs[2].text, "印度共和国总理 莫迪");
+        assert_eq!(s.title, None);
+    }
+
+    #[test]
+    fn origin_maps_into_the_file() {
+        let text = "成员国\n\n将落实 2018\n年。\n";
+        let s = seg(text);
+        let p = &s.paragraphs[0];
+        let decoded: Vec<char> = text.chars().collect();
+        for (i, c) in p.text.chars().enumerate() {
+            assert_eq!(decoded[p.origin[i]], c);
+        }
+    }
+}

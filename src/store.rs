@@ -1,0 +1,196 @@
+//! The embedded store: Oxigraph in memory, persisted as a snapshot under `DIR/store/` (sorted
+//! N-Quads plus a JSON manifest of documents and the rules hash).
+//!
+//! A snapshot is written atomically: the quads go to a new file named by their hash, then the
+//! manifest that points to it replaces the old manifest with a rename. A run killed at any
+//! moment leaves the previous snapshot readable. Only this module knows Oxigraph's store API,
+//! so another backend can be added behind it.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use oxigraph::io::{RdfFormat, RdfSerializer};
+use oxigraph::model::{NamedNode, Quad};
+use oxigraph::sparql::{QueryResults, SparqlEvaluator};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+const MANIFEST: &str = "manifest.json";
+const FORMAT: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{path}: unreadable store snapshot: {message}")]
+    Corrupt { path: String, message: String },
+    #[error("store: {0}")]
+    Backend(String),
+    #[error("query: {0}")]
+    Query(String),
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io { path: path.display().to_string(), source }
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct DocumentEntry {
+    pub source: String,
+    pub content_hash: String,
+    pub quads: usize,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: u32,
+    pub rules_hash: String,
+    pub quads_file: String,
+    pub documents: BTreeMap<String, DocumentEntry>,
+}
+
+pub struct Store {
+    db: oxigraph::store::Store,
+    dir: PathBuf,
+    pub manifest: Manifest,
+}
+
+impl Store {
+    /// Opens the snapshot in `out/store/`, or an empty store when there is none yet.
+    pub fn open(out: &Path) -> Result<Store, StoreError> {
+        let dir = out.join("store");
+        let db = oxigraph::store::Store::new().map_err(|e| StoreError::Backend(e.to_string()))?;
+        let manifest_path = dir.join(MANIFEST);
+        let manifest = if manifest_path.exists() {
+            let text = fs::read_to_string(&manifest_path).map_err(io_err(&manifest_path))?;
+            let manifest: Manifest = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
+                path: manifest_path.display().to_string(),
+                message: e.to_string(),
+            })?;
+            if manifest.format != FORMAT {
+                return Err(StoreError::Corrupt {
+                    path: manifest_path.display().to_string(),
+                    message: format!("format {} (this accord reads {FORMAT})", manifest.format),
+                });
+            }
+            load(&db, &dir.join(&manifest.quads_file))?;
+            manifest
+        } else {
+            Manifest { format: FORMAT, ..Manifest::default() }
+        };
+        Ok(Store { db, dir, manifest })
+    }
+
+    /// Replaces everything in the given named graphs by `quads` (which must lie in them).
+    pub fn replace_graphs(&mut self, graphs: &[NamedNode], quads: &[Quad]) -> Result<(), StoreError> {
+        for g in graphs {
+            self.db.remove_named_graph(g).map_err(|e| StoreError::Backend(e.to_string()))?;
+        }
+        self.db.extend(quads.iter().cloned()).map_err(|e| StoreError::Backend(e.to_string()))
+    }
+
+    /// Every quad, sorted, so dumps are byte-identical run to run.
+    pub fn sorted_quads(&self) -> Result<Vec<Quad>, StoreError> {
+        let mut quads: Vec<Quad> =
+            self.db.iter().collect::<Result<_, _>>().map_err(|e| StoreError::Backend(e.to_string()))?;
+        quads.sort_by_cached_key(|q| (q.graph_name.to_string(), q.subject.to_string(), q.predicate.to_string(), q.object.to_string()));
+        Ok(quads)
+    }
+
+    pub fn len(&self) -> Result<usize, StoreError> {
+        self.db.len().map_err(|e| StoreError::Backend(e.to_string()))
+    }
+
+    pub fn is_empty(&self) -> Result<bool, StoreError> {
+        Ok(self.len()? == 0)
+    }
+
+    /// Runs a SPARQL query with the union of all named graphs as the default graph.
+    pub fn query(&self, sparql: &str) -> Result<QueryResults<'static>, StoreError> {
+        let mut prepared = SparqlEvaluator::new().parse_query(sparql).map_err(|e| StoreError::Query(e.to_string()))?;
+        prepared.dataset_mut().set_default_graph_as_union();
+        prepared.on_store(&self.db).execute().map_err(|e| StoreError::Query(e.to_string()))
+    }
+
+    /// Writes the snapshot atomically.
+    pub fn save(&mut self) -> Result<(), StoreError> {
+        fs::create_dir_all(&self.dir).map_err(io_err(&self.dir))?;
+        let quads = self.sorted_quads()?;
+        let tmp = self.dir.join("quads.nq.tmp");
+        let hash = write_nquads(&tmp, &quads)?;
+        let name = format!("quads-{}.nq", &hash[..16]);
+        let target = self.dir.join(&name);
+        fs::rename(&tmp, &target).map_err(io_err(&target))?;
+        self.manifest.quads_file = name.clone();
+        let manifest_tmp = self.dir.join("manifest.json.tmp");
+        let json = serde_json::to_string_pretty(&self.manifest).expect("manifest serialises");
+        write_synced(&manifest_tmp, json.as_bytes())?;
+        let manifest_path = self.dir.join(MANIFEST);
+        fs::rename(&manifest_tmp, &manifest_path).map_err(io_err(&manifest_path))?;
+        if let Ok(d) = File::open(&self.dir) {
+            let _ = d.sync_all();
+        }
+        // Older snapshots are unreachable now.
+        for entry in fs::read_dir(&self.dir).map_err(io_err(&self.dir))?.flatten() {
+            let file = entry.file_name().to_string_lossy().into_owned();
+            if file.starts_with("quads-") && file != name {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+        Ok(())
+    }
+}
+
+fn load(db: &oxigraph::store::Store, path: &Path) -> Result<(), StoreError> {
+    let file = File::open(path).map_err(io_err(path))?;
+    let mut loader = db.bulk_loader();
+    loader
+        .load_from_reader(RdfFormat::NQuads, BufReader::new(file))
+        .map_err(|e| StoreError::Corrupt { path: path.display().to_string(), message: e.to_string() })?;
+    loader.commit().map_err(|e| StoreError::Backend(e.to_string()))
+}
+
+/// Writes sorted quads as N-Quads, synced to disk; returns their SHA-256.
+fn write_nquads(path: &Path, quads: &[Quad]) -> Result<String, StoreError> {
+    let file = File::create(path).map_err(io_err(path))?;
+    let mut ser = RdfSerializer::from_format(RdfFormat::NQuads).for_writer(HashingWriter::new(BufWriter::new(file)));
+    for q in quads {
+        ser.serialize_quad(q).map_err(io_err(path))?;
+    }
+    let w = ser.finish().map_err(io_err(path))?;
+    let hash = format!("{:x}", w.hasher.finalize());
+    let file = w.inner.into_inner().map_err(|e| StoreError::Io { path: path.display().to_string(), source: e.into_error() })?;
+    file.sync_all().map_err(io_err(path))?;
+    Ok(hash)
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let mut f = File::create(path).map_err(io_err(path))?;
+    f.write_all(bytes).map_err(io_err(path))?;
+    f.sync_all().map_err(io_err(path))
+}
+
+struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+}
+
+impl<W: Write> HashingWriter<W> {
+    fn new(inner: W) -> Self {
+        HashingWriter { inner, hasher: Sha256::new() }
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
