@@ -321,7 +321,8 @@ pub fn evaluate(rules: &Rules, file: &FactsFile, base: &Path) -> Result<Vec<(Str
         for d in &file.documents {
             let doc = read::read_file(&base.join(d)).map_err(|e| e.to_string())?;
             let (x, found) = run_document(rules, doc);
-            results.push((d.clone(), compare(rules, &found, &cases, &x.document.text)));
+            let text: String = x.segmented.paragraphs.iter().map(|p| p.text.as_str()).collect();
+            results.push((d.clone(), compare(rules, &found, &cases, &text)));
         }
     }
     Ok(results)
