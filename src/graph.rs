@@ -13,7 +13,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use crate::date::Point;
 use crate::recognize::{Mention, Target};
 use crate::relate::{Fact, Node};
-use crate::rules::{Kind, Rules, Surface};
+use crate::rules::{Kind, Rules};
 use crate::segment::Segmented;
 
 /// An entity as the graph knows it.
@@ -191,14 +191,11 @@ pub fn canonical_key(rules: &Rules, label: &str) -> String {
     let bare: String = label.chars().filter(|c| !TYPOGRAPHY.contains(c) && !c.is_whitespace()).collect();
     let mut out = String::with_capacity(bare.len());
     let mut last = 0;
-    for m in rules.automaton.find_iter(&bare) {
-        if let Surface::Entity(i) = &rules.surfaces[m.pattern().as_usize()].1
-            && rules.entities[*i].kind == Kind::Organization
-        {
-            out.push_str(&bare[last..m.start()]);
-            out.push_str(&rules.entities[*i].zh);
-            last = m.end();
-        }
+    let (automaton, targets) = &rules.organisations;
+    for m in automaton.find_iter(&bare) {
+        out.push_str(&bare[last..m.start()]);
+        out.push_str(&rules.entities[targets[m.pattern().as_usize()]].zh);
+        last = m.end();
     }
     out.push_str(&bare[last..]);
     out

@@ -91,12 +91,14 @@ fn decode_legacy(bytes: &[u8], path: &str) -> Result<(String, &'static str, Vec<
     };
     // Offsets by re-encoding each character: exact for the round-trip encodings of the genre
     // (GB18030, GBK, Big5).
+    // GBK decodes as GB18030 does; its superset's encoder maps every character back.
+    let encoder = if encoding == encoding_rs::GBK { encoding_rs::GB18030 } else { encoding };
     let mut offsets = Vec::with_capacity(text.len() + 1);
     let mut pos = 0u32;
     let mut buf = [0u8; 4];
     for c in text.chars() {
         offsets.push(pos);
-        let (encoded, _, _) = encoding.encode(c.encode_utf8(&mut buf));
+        let (encoded, _, _) = encoder.encode(c.encode_utf8(&mut buf));
         pos += encoded.len() as u32;
     }
     offsets.push(bytes.len() as u32);
@@ -141,5 +143,5 @@ fn looks_like_utf8(bytes: &[u8]) -> bool {
             }
         }
     }
-    valid > 0 && invalid * 20 < valid
+    valid > 0 && invalid * 8 <= valid
 }

@@ -133,16 +133,19 @@ fn trim(candidates: &mut [Candidate], text: &str) {
 }
 
 /// Longest first, then priority, then position; a candidate overlapping a chosen one is
-/// dropped.
+/// dropped. Occupied characters are marked, so this stays linear in the paragraph's length.
 fn select(mut candidates: Vec<Candidate>) -> Vec<Mention> {
     candidates.sort_by(|a, b| {
         let len = |c: &Candidate| c.mention.end - c.mention.start;
         len(b).cmp(&len(a)).then(b.priority.cmp(&a.priority)).then(a.mention.start.cmp(&b.mention.start))
     });
+    let len = candidates.iter().map(|c| c.mention.end).max().unwrap_or(0);
+    let mut taken = vec![false; len];
     let mut chosen: Vec<Mention> = Vec::new();
     for c in candidates {
         let m = c.mention;
-        if chosen.iter().all(|x| m.end <= x.start || m.start >= x.end) {
+        if m.start < m.end && !taken[m.start..m.end].iter().any(|t| *t) {
+            taken[m.start..m.end].iter_mut().for_each(|t| *t = true);
             chosen.push(m);
         }
     }

@@ -67,8 +67,14 @@ pub fn relate(rules: &Rules, paragraph: &Paragraph, index: usize, mentions: &[Me
     };
     let chars: Vec<char> = paragraph.text.chars().collect();
     let mut facts = Vec::new();
+    let mut next = 0;
     for (s, range) in paragraph.sentences.iter().enumerate() {
-        let local: Vec<&Mention> = mentions.iter().filter(|m| m.start >= range.start && m.end <= range.end).collect();
+        // Mentions and sentences are both in text order: one pass over the mentions.
+        while next < mentions.len() && mentions[next].start < range.start {
+            next += 1;
+        }
+        let local: Vec<&Mention> =
+            mentions[next..].iter().take_while(|m| m.start < range.end).filter(|m| m.end <= range.end).collect();
         let mut sentence = Sentence::new(&chars, range.clone(), &local);
         let mut found = Vec::new();
         for rule in rules.relations.iter().filter(|r| r.scope == scope) {
@@ -174,32 +180,35 @@ impl<'a> Sentence<'a> {
         }
     }
 
-    /// Runs a `replace` rule until it no longer matches, folding each match into one mention.
+    /// Runs a `replace` rule: every match (they do not overlap) becomes one mention. The
+    /// tokens are spliced from the last match back to the first, then encoded once, so a
+    /// sentence of any length costs one pass per rule.
     fn apply_replacing(&mut self, rules: &Rules, rule: &Relation, out: &mut Vec<RawFact>) {
         let slots: Vec<&str> = rule.replace.as_deref().expect("replace rule").split(',').map(str::trim).collect();
-        let mut from = 0;
-        while let Some(caps) = rule.regex.captures_at(&self.encoded, from) {
-            let whole = caps.get(0).unwrap();
-            let tokens = self.tokens_of(whole.range());
-            if !self.excluded(rule, tokens.clone()) {
-                let m = Match { sentence: self, caps: &caps, rule, rules, start: tokens.start };
-                out.extend(m.facts());
-                let mut nodes: Vec<Node> = slots.iter().flat_map(|s| m.nodes(s)).collect();
-                nodes.dedup();
-                if let Some(first) = nodes.first() {
-                    let kind = first.kind(rules);
-                    let span = self.span_of(tokens.clone());
-                    self.locals.push(Local { kind, nodes, span });
-                    let id = self.locals.len() - 1;
-                    self.tokens.splice(tokens.clone(), [Token::Mention(id)]);
-                    self.encode();
-                }
+        let mut replacements = Vec::new();
+        for caps in rule.regex.captures_iter(&self.encoded) {
+            let tokens = self.tokens_of(caps.get(0).unwrap().range());
+            if self.excluded(rule, tokens.clone()) {
+                continue;
             }
-            from = self.encoded.char_indices().nth(tokens.start + 1).map_or(self.encoded.len(), |(b, _)| b);
-            if from >= self.encoded.len() {
-                break;
+            let m = Match { sentence: self, caps: &caps, rule, rules, start: tokens.start };
+            out.extend(m.facts());
+            let mut nodes: Vec<Node> = slots.iter().flat_map(|s| m.nodes(s)).collect();
+            nodes.dedup();
+            if let Some(first) = nodes.first() {
+                let local = Local { kind: first.kind(rules), nodes, span: self.span_of(tokens.clone()) };
+                replacements.push((tokens, local));
             }
         }
+        if replacements.is_empty() {
+            return;
+        }
+        for (tokens, local) in replacements.into_iter().rev() {
+            self.locals.push(local);
+            let id = self.locals.len() - 1;
+            self.tokens.splice(tokens, [Token::Mention(id)]);
+        }
+        self.encode();
     }
 
     fn apply(&self, rules: &Rules, rule: &Relation, out: &mut Vec<RawFact>) {

@@ -237,6 +237,9 @@ pub struct Rules {
     pub entities: Vec<Entity>,
     pub surfaces: Vec<(String, Surface)>,
     pub automaton: AhoCorasick,
+    /// Organisation surfaces only, with the organisation each names: expands abbreviations
+    /// in the keys of entities found in text.
+    pub organisations: (AhoCorasick, Vec<usize>),
     pub patterns: Vec<Pattern>,
     pub numerals: HashMap<char, u32>,
     pub list_separators: Vec<String>,
@@ -482,7 +485,9 @@ fn compile(files: Vec<(String, String)>) -> Result<Rules, RulesError> {
         .kind(Some(AhoCorasickKind::DFA))
         .build(b.surfaces.iter().map(|(s, _)| s.as_str()))
         .map_err(|e| RulesError::Invalid(vec![format!("rules: cannot build the gazetteer automaton: {e}")]))?;
+    let organisations = organisation_automaton(&b.entities)?;
     Ok(Rules {
+        organisations,
         entities: b.entities,
         surfaces: b.surfaces,
         automaton,
@@ -495,6 +500,18 @@ fn compile(files: Vec<(String, String)>) -> Result<Rules, RulesError> {
         hash: format!("{:x}", hasher.finalize()),
         by_key: b.by_key,
     })
+}
+
+fn organisation_automaton(entities: &[Entity]) -> Result<(AhoCorasick, Vec<usize>), RulesError> {
+    let mut surfaces = Vec::new();
+    for (i, e) in entities.iter().enumerate().filter(|(_, e)| e.kind == Kind::Organization) {
+        surfaces.extend(std::iter::once(&e.zh).chain(&e.aliases).map(|s| (s.clone(), i)));
+    }
+    let automaton = AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(surfaces.iter().map(|(s, _)| s.as_str()))
+        .map_err(|e| RulesError::Invalid(vec![format!("rules: cannot build the organisation automaton: {e}")]))?;
+    Ok((automaton, surfaces.into_iter().map(|(_, i)| i).collect()))
 }
 
 impl Builder {

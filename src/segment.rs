@@ -291,10 +291,10 @@ mod tests {
 
     #[test]
     fn web_layout_and_signature_block() {
-        let s = seg("　　成员国欢迎。第二句？\n　　安全合作\n　　成员国支持：\n　　印度共和国总理\u{a0}\u{a0}\u{a0}莫迪\n　　2020年11月10日  \n");
+        let s = seg("　　成员国欢迎了。第二个句子？\n　　安全合作\n　　成员国支持。\n　　印度共和国总理\u{a0}\u{a0}\u{a0}莫迪\n　　2020年11月10日  \n");
         let kinds: Vec<ParagraphKind> = s.paragraphs.iter().map(|p| p.kind).collect();
         assert_eq!(kinds, [ParagraphKind::Body, ParagraphKind::Body, ParagraphKind::Signature, ParagraphKind::DateLine]);
-        assert_eq!(s.paragraphs[0].sentences, vec![0..4, 4..8]);
+        assert_eq!(s.paragraphs[0].sentences, vec![0..7, 7..13]);
         assert_eq!(s.paragraphs[2].text, "印度共和国总理 莫迪");
         assert_eq!(s.title, None);
     }

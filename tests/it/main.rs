@@ -1,1 +1,7 @@
+//! Integration tests: one binary, one module per area (see ARCHITECTURE.md, Testing).
 
+mod cli;
+mod examples;
+mod input;
+mod moscow;
+mod support;
