@@ -32,15 +32,23 @@ impl Point {
     }
 
     pub fn first_day(&self) -> NaiveDate {
-        NaiveDate::from_ymd_opt(self.year, self.month.unwrap_or(1), self.day.unwrap_or(1)).expect("validated")
+        NaiveDate::from_ymd_opt(self.year, self.month.unwrap_or(1), self.day.unwrap_or(1))
+            .expect("validated")
     }
 
     pub fn last_day(&self) -> NaiveDate {
         match (self.month, self.day) {
             (Some(m), Some(d)) => NaiveDate::from_ymd_opt(self.year, m, d).expect("validated"),
             (Some(m), None) => {
-                let next = if m == 12 { (self.year + 1, 1) } else { (self.year, m + 1) };
-                NaiveDate::from_ymd_opt(next.0, next.1, 1).expect("valid").pred_opt().expect("valid")
+                let next = if m == 12 {
+                    (self.year + 1, 1)
+                } else {
+                    (self.year, m + 1)
+                };
+                NaiveDate::from_ymd_opt(next.0, next.1, 1)
+                    .expect("valid")
+                    .pred_opt()
+                    .expect("valid")
             }
             _ => NaiveDate::from_ymd_opt(self.year, 12, 31).expect("valid"),
         }
@@ -78,24 +86,50 @@ impl DateValue {
 
 impl fmt::Display for DateValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.start == self.end { write!(f, "{}", self.start) } else { write!(f, "{}/{}", self.start, self.end) }
+        if self.start == self.end {
+            write!(f, "{}", self.start)
+        } else {
+            write!(f, "{}/{}", self.start, self.end)
+        }
     }
 }
 
 /// Reads a date from the named groups of a date pattern's match. `year_hint` supplies the year
 /// when the text gives only a month and day (the document's year).
-pub fn from_captures(caps: &Captures, numerals: &HashMap<char, u32>, year_hint: Option<i32>) -> Option<DateValue> {
+pub fn from_captures(
+    caps: &Captures,
+    numerals: &HashMap<char, u32>,
+    year_hint: Option<i32>,
+) -> Option<DateValue> {
     let num = |name: &str| caps.name(name).and_then(|m| m.as_str().parse::<u32>().ok());
-    let cyear = |name: &str| caps.name(name).and_then(|m| chinese_year(m.as_str(), numerals));
-    let year = num("y").map(|y| y as i32).or_else(|| cyear("cy")).or(year_hint)?;
-    let start = Point { year, month: num("m"), day: num("d") };
+    let cyear = |name: &str| {
+        caps.name(name)
+            .and_then(|m| chinese_year(m.as_str(), numerals))
+    };
+    let year = num("y")
+        .map(|y| y as i32)
+        .or_else(|| cyear("cy"))
+        .or(year_hint)?;
+    let start = Point {
+        year,
+        month: num("m"),
+        day: num("d"),
+    };
     let end_year = num("y2").map(|y| y as i32).or_else(|| cyear("cy2"));
     let end = match (end_year, num("m2"), num("d2")) {
         (None, None, None) => start,
         (y2, m2, d2) => {
             let month = m2.or(if d2.is_some() { start.month } else { None });
-            let month = if y2.is_some() && m2.is_none() && d2.is_none() { None } else { month };
-            Point { year: y2.unwrap_or(start.year), month, day: d2 }
+            let month = if y2.is_some() && m2.is_none() && d2.is_none() {
+                None
+            } else {
+                month
+            };
+            Point {
+                year: y2.unwrap_or(start.year),
+                month,
+                day: d2,
+            }
         }
     };
     let value = DateValue { start, end };
@@ -104,7 +138,10 @@ pub fn from_captures(caps: &Captures, numerals: &HashMap<char, u32>, year_hint: 
 
 /// `一九六一` → 1961: one numeral per digit, as years are written.
 pub fn chinese_year(text: &str, numerals: &HashMap<char, u32>) -> Option<i32> {
-    let digits: Option<Vec<u32>> = text.chars().map(|c| numerals.get(&c).copied().filter(|d| *d < 10)).collect();
+    let digits: Option<Vec<u32>> = text
+        .chars()
+        .map(|c| numerals.get(&c).copied().filter(|d| *d < 10))
+        .collect();
     let digits = digits?;
     (digits.len() == 4).then(|| digits.iter().fold(0, |acc, d| acc * 10 + *d as i32))
 }
@@ -115,7 +152,12 @@ mod tests {
     use regex::Regex;
 
     fn numerals() -> HashMap<char, u32> {
-        "〇一二三四五六七八九".chars().enumerate().map(|(i, c)| (c, i as u32)).chain([('零', 0)]).collect()
+        "〇一二三四五六七八九"
+            .chars()
+            .enumerate()
+            .map(|(i, c)| (c, i as u32))
+            .chain([('零', 0)])
+            .collect()
     }
 
     fn check(re: &str, text: &str, expect: Option<&str>) {
@@ -130,21 +172,50 @@ mod tests {
     #[test]
     fn dates_of_the_genre() {
         check(FULL, "2019年6月17日至19日", Some("2019-06-17/2019-06-19"));
-        check(FULL, "2020年11月30日至2021年2月28日", Some("2020-11-30/2021-02-28"));
+        check(
+            FULL,
+            "2020年11月30日至2021年2月28日",
+            Some("2020-11-30/2021-02-28"),
+        );
         check(FULL, "2020年11月10日", Some("2020-11-10"));
         check(FULL, "2019年", Some("2019"));
         check(FULL, "2020年9月", Some("2020-09"));
         check(FULL, "2020年2月30日", None);
         check(FULL, "2020年11月30日至10日", None);
-        check(r"(?P<y>\d{4})—(?P<y2>\d{4})年", "2018—2023年", Some("2018/2023"));
-        check(r"(?P<cy>[〇一二三四五六七八九]{4})年", "一九六一年", Some("1961"));
-        check(r"(?P<m>\d{1,2})月(?P<d>\d{1,2})日", "6月13日", Some("2020-06-13"));
+        check(
+            r"(?P<y>\d{4})—(?P<y2>\d{4})年",
+            "2018—2023年",
+            Some("2018/2023"),
+        );
+        check(
+            r"(?P<cy>[〇一二三四五六七八九]{4})年",
+            "一九六一年",
+            Some("1961"),
+        );
+        check(
+            r"(?P<m>\d{1,2})月(?P<d>\d{1,2})日",
+            "6月13日",
+            Some("2020-06-13"),
+        );
     }
 
     #[test]
     fn range_bounds() {
-        let p = Point { year: 2020, month: Some(2), day: None };
+        let p = Point {
+            year: 2020,
+            month: Some(2),
+            day: None,
+        };
         assert_eq!(p.last_day().to_string(), "2020-02-29");
-        assert_eq!(Point { year: 2019, month: None, day: None }.first_day().to_string(), "2019-01-01");
+        assert_eq!(
+            Point {
+                year: 2019,
+                month: None,
+                day: None
+            }
+            .first_day()
+            .to_string(),
+            "2019-01-01"
+        );
     }
 }

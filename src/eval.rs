@@ -51,19 +51,33 @@ pub fn parse(text: &str, name: &str) -> Result<FactsFile, String> {
         if let Some(doc) = line.strip_prefix("% document ") {
             file.documents.push(doc.trim().to_string());
         } else if let Some(text) = line.strip_prefix('@') {
-            file.cases.push(Case { text: text.trim().to_string(), line: n + 1, date: None, facts: Vec::new() });
+            file.cases.push(Case {
+                text: text.trim().to_string(),
+                line: n + 1,
+                date: None,
+                facts: Vec::new(),
+            });
         } else if let Some(date) = line.strip_prefix("date:") {
-            let case = file.cases.last_mut().ok_or_else(|| format!("{}: date before any case", at()))?;
+            let case = file
+                .cases
+                .last_mut()
+                .ok_or_else(|| format!("{}: date before any case", at()))?;
             case.date = Some(date.trim().to_string());
         } else {
-            let case = file.cases.last_mut().ok_or_else(|| format!("{}: fact before any case", at()))?;
+            let case = file
+                .cases
+                .last_mut()
+                .ok_or_else(|| format!("{}: fact before any case", at()))?;
             let (negative, body) = match line.strip_prefix('!') {
                 Some(rest) => (true, rest.trim()),
                 None => (false, line),
             };
             let parts: Vec<&str> = body.split_whitespace().collect();
             let [subject, predicate, object] = parts[..] else {
-                return Err(format!("{}: expected `subject predicate object`, found {body:?}", at()));
+                return Err(format!(
+                    "{}: expected `subject predicate object`, found {body:?}",
+                    at()
+                ));
             };
             if !crate::rules::PREDICATES.contains(&predicate) {
                 return Err(format!("{}: unknown predicate {predicate:?}", at()));
@@ -102,7 +116,7 @@ pub struct Name {
 impl Name {
     fn matches(&self, rules: &Rules, written: &str) -> bool {
         let w = normal(rules, written);
-        self.forms.iter().any(|f| *f == w)
+        self.forms.contains(&w)
     }
 }
 
@@ -135,7 +149,10 @@ pub fn found_facts(rules: &Rules, x: &Extraction, g: &DocGraph) -> Vec<Found> {
         out.push(Found {
             subject: name(*n),
             predicate: edge.predicate.clone(),
-            object: Name { display: d.clone(), forms: vec![d] },
+            object: Name {
+                display: d.clone(),
+                forms: vec![d],
+            },
             sentence: g.sentences[edge.sentence].text.clone(),
             rule: edge.rule.clone(),
         });
@@ -157,7 +174,10 @@ fn entity_name(rules: &Rules, e: &Entity) -> Name {
                 .collect();
             forms.sort();
             forms.dedup();
-            Name { display: ent.zh.clone(), forms }
+            Name {
+                display: ent.zh.clone(),
+                forms,
+            }
         }
         Entity::Found { kind, path, label } => {
             let key = path.split_once('/').map_or(path.as_str(), |(_, k)| k);
@@ -167,7 +187,10 @@ fn entity_name(rules: &Rules, e: &Entity) -> Name {
                 display = format!("{display}@{d}");
             }
             let _ = kind;
-            Name { display: display.clone(), forms: vec![normal(rules, &display)] }
+            Name {
+                display: display.clone(),
+                forms: vec![normal(rules, &display)],
+            }
         }
         Entity::Group { .. } => {
             let mut forms: Vec<String> = rules
@@ -177,7 +200,10 @@ fn entity_name(rules: &Rules, e: &Entity) -> Name {
                 .map(|(t, _)| normal(rules, t))
                 .collect();
             forms.sort();
-            Name { display: "成员国".into(), forms }
+            Name {
+                display: "成员国".into(),
+                forms,
+            }
         }
     }
 }
@@ -251,14 +277,24 @@ fn squeeze(s: &str) -> String {
 pub fn compare(rules: &Rules, found: &[Found], cases: &[&Case], whole_text: &str) -> Outcome {
     let mut out = Outcome::default();
     let text = squeeze(whole_text);
-    let present: Vec<&&Case> = cases.iter().filter(|c| text.contains(&squeeze(&c.text))).collect();
+    let present: Vec<&&Case> = cases
+        .iter()
+        .filter(|c| text.contains(&squeeze(&c.text)))
+        .collect();
     out.absent_cases = cases.len() - present.len();
     let matches = |f: &Found, e: &Expected| {
-        f.predicate == e.predicate && f.subject.matches(rules, &e.subject) && f.object.matches(rules, &e.object)
+        f.predicate == e.predicate
+            && f.subject.matches(rules, &e.subject)
+            && f.object.matches(rules, &e.object)
     };
-    let in_sentence = |f: &Found, c: &Case| squeeze(&f.sentence).contains(&squeeze(&c.text)) || squeeze(&c.text).contains(&squeeze(&f.sentence));
+    let in_sentence = |f: &Found, c: &Case| {
+        squeeze(&f.sentence).contains(&squeeze(&c.text))
+            || squeeze(&c.text).contains(&squeeze(&f.sentence))
+    };
     for f in found {
-        let expected = present.iter().any(|c| in_sentence(f, c) && c.facts.iter().any(|e| !e.negative && matches(f, e)));
+        let expected = present
+            .iter()
+            .any(|c| in_sentence(f, c) && c.facts.iter().any(|e| !e.negative && matches(f, e)));
         let counts = out.by_predicate.entry(f.predicate.clone()).or_default();
         if expected {
             counts.correct += 1;
@@ -272,7 +308,10 @@ pub fn compare(rules: &Rules, found: &[Found], cases: &[&Case], whole_text: &str
             let hit = found.iter().any(|f| in_sentence(f, c) && matches(f, e));
             match (e.negative, hit) {
                 (false, false) => {
-                    out.by_predicate.entry(e.predicate.clone()).or_default().missed += 1;
+                    out.by_predicate
+                        .entry(e.predicate.clone())
+                        .or_default()
+                        .missed += 1;
                     out.missed.push(e.clone());
                 }
                 (true, true) => out.traps.push(e.clone()),
@@ -301,7 +340,11 @@ pub fn run_document(rules: &Rules, doc: Document) -> (Extraction, Vec<Found>) {
 }
 
 /// Evaluates a `.facts` file: against its `% document`s, or each case as a document.
-pub fn evaluate(rules: &Rules, file: &FactsFile, base: &Path) -> Result<Vec<(String, Outcome)>, String> {
+pub fn evaluate(
+    rules: &Rules,
+    file: &FactsFile,
+    base: &Path,
+) -> Result<Vec<(String, Outcome)>, String> {
     let mut results = Vec::new();
     if file.documents.is_empty() {
         let mut total = Outcome::default();
@@ -310,9 +353,13 @@ pub fn evaluate(rules: &Rules, file: &FactsFile, base: &Path) -> Result<Vec<(Str
                 Some(d) => format!("{}\n{d}", case.text),
                 None => case.text.clone(),
             };
-            let doc = read::decode(&format!("case-{}", i + 1), "case", text.as_bytes()).map_err(|e| e.to_string())?;
+            let doc = read::decode(&format!("case-{}", i + 1), "case", text.as_bytes())
+                .map_err(|e| e.to_string())?;
             let (_, found) = run_document(rules, doc);
-            let found: Vec<Found> = found.into_iter().filter(|f| f.predicate != "hasMember").collect();
+            let found: Vec<Found> = found
+                .into_iter()
+                .filter(|f| f.predicate != "hasMember")
+                .collect();
             total.merge(compare(rules, &found, &[case], &case.text));
         }
         results.push((String::new(), total));
@@ -321,7 +368,12 @@ pub fn evaluate(rules: &Rules, file: &FactsFile, base: &Path) -> Result<Vec<(Str
         for d in &file.documents {
             let doc = read::read_file(&base.join(d)).map_err(|e| e.to_string())?;
             let (x, found) = run_document(rules, doc);
-            let text: String = x.segmented.paragraphs.iter().map(|p| p.text.as_str()).collect();
+            let text: String = x
+                .segmented
+                .paragraphs
+                .iter()
+                .map(|p| p.text.as_str())
+                .collect();
             results.push((d.clone(), compare(rules, &found, &cases, &text)));
         }
     }
@@ -332,19 +384,44 @@ pub fn evaluate(rules: &Rules, file: &FactsFile, base: &Path) -> Result<Vec<(Str
 pub fn report(title: &str, o: &Outcome) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "## {title}\n");
-    let _ = writeln!(s, "{:<20} {:>7} {:>7} {:>7} {:>9} {:>7}", "predicate", "correct", "wrong", "missed", "precision", "recall");
+    let _ = writeln!(
+        s,
+        "{:<20} {:>7} {:>7} {:>7} {:>9} {:>7}",
+        "predicate", "correct", "wrong", "missed", "precision", "recall"
+    );
     for (p, c) in &o.by_predicate {
-        let _ = writeln!(s, "{p:<20} {:>7} {:>7} {:>7} {:>9.3} {:>7.3}", c.correct, c.wrong, c.missed, c.precision(), c.recall());
+        let _ = writeln!(
+            s,
+            "{p:<20} {:>7} {:>7} {:>7} {:>9.3} {:>7.3}",
+            c.correct,
+            c.wrong,
+            c.missed,
+            c.precision(),
+            c.recall()
+        );
     }
     let t = o.total();
-    let _ = writeln!(s, "{:<20} {:>7} {:>7} {:>7} {:>9.3} {:>7.3}", "all", t.correct, t.wrong, t.missed, t.precision(), t.recall());
+    let _ = writeln!(
+        s,
+        "{:<20} {:>7} {:>7} {:>7} {:>9.3} {:>7.3}",
+        "all",
+        t.correct,
+        t.wrong,
+        t.missed,
+        t.precision(),
+        t.recall()
+    );
     let _ = writeln!(s, "\ntraps fallen into: {}", o.traps.len());
     for e in &o.traps {
         let _ = writeln!(s, "  ! {} {} {}", e.subject, e.predicate, e.object);
     }
     let _ = writeln!(s, "\nwrong facts: {}", o.wrong.len());
     for f in &o.wrong {
-        let _ = writeln!(s, "  {} {} {}    [{}] {}", f.subject.display, f.predicate, f.object.display, f.rule, f.sentence);
+        let _ = writeln!(
+            s,
+            "  {} {} {}    [{}] {}",
+            f.subject.display, f.predicate, f.object.display, f.rule, f.sentence
+        );
     }
     let _ = writeln!(s, "\nmissed facts: {}", o.missed.len());
     for e in &o.missed {

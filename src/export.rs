@@ -48,8 +48,14 @@ impl Format {
 }
 
 /// The exports `accord extract` writes.
-pub const EXTRACT_FORMATS: &[Format] =
-    &[Format::Turtle, Format::Nquads, Format::Trig, Format::Jsonld, Format::Dot, Format::Graphml];
+pub const EXTRACT_FORMATS: &[Format] = &[
+    Format::Turtle,
+    Format::Nquads,
+    Format::Trig,
+    Format::Jsonld,
+    Format::Dot,
+    Format::Graphml,
+];
 
 pub fn write(format: Format, quads: &[Quad], vocab: &Vocab, w: &mut dyn Write) -> io::Result<()> {
     match format {
@@ -89,9 +95,20 @@ fn serializer(format: RdfFormat, vocab: &Vocab) -> RdfSerializer {
 }
 
 /// All graphs merged into one: a triple stated in several graphs is written once.
-fn write_triples(format: RdfFormat, quads: &[Quad], vocab: &Vocab, w: &mut dyn Write) -> io::Result<()> {
+fn write_triples(
+    format: RdfFormat,
+    quads: &[Quad],
+    vocab: &Vocab,
+    w: &mut dyn Write,
+) -> io::Result<()> {
     let mut triples: Vec<Triple> = quads.iter().map(|q| Triple::from(q.clone())).collect();
-    triples.sort_by_cached_key(|t| (t.subject.to_string(), t.predicate.to_string(), t.object.to_string()));
+    triples.sort_by_cached_key(|t| {
+        (
+            t.subject.to_string(),
+            t.predicate.to_string(),
+            t.object.to_string(),
+        )
+    });
     triples.dedup();
     let mut ser = serializer(format, vocab).for_writer(w);
     for t in &triples {
@@ -101,7 +118,12 @@ fn write_triples(format: RdfFormat, quads: &[Quad], vocab: &Vocab, w: &mut dyn W
     Ok(())
 }
 
-fn write_quads(format: RdfFormat, quads: &[Quad], vocab: &Vocab, w: &mut dyn Write) -> io::Result<()> {
+fn write_quads(
+    format: RdfFormat,
+    quads: &[Quad],
+    vocab: &Vocab,
+    w: &mut dyn Write,
+) -> io::Result<()> {
     let mut ser = serializer(format, vocab).for_writer(w);
     for q in quads {
         ser.serialize_quad(q)?;
@@ -154,7 +176,9 @@ fn context_terms(vocab: &Vocab) -> BTreeMap<String, TermDef> {
     let mut out = BTreeMap::new();
     for (key, def) in defs {
         let Some(obj) = def.as_object() else { continue };
-        let Some(id) = obj.get("@id").and_then(Value::as_str) else { continue };
+        let Some(id) = obj.get("@id").and_then(Value::as_str) else {
+            continue;
+        };
         let values = if obj.get("@container").and_then(Value::as_str) == Some("@language") {
             ValueStyle::LanguageMap
         } else if obj.get("@type").and_then(Value::as_str) == Some("@id") {
@@ -166,7 +190,13 @@ fn context_terms(vocab: &Vocab) -> BTreeMap<String, TermDef> {
         } else {
             ValueStyle::Plain
         };
-        out.insert(expand(id), TermDef { key: key.clone(), values });
+        out.insert(
+            expand(id),
+            TermDef {
+                key: key.clone(),
+                values,
+            },
+        );
     }
     out
 }
@@ -198,15 +228,21 @@ pub fn jsonld(quads: &[Quad], vocab: &Vocab) -> Value {
             NamedOrBlankNode::NamedNode(n) => n.as_str().to_string(),
             NamedOrBlankNode::BlankNode(b) => format!("_:{}", b.as_str()),
         };
-        let node = graphs.entry(graph).or_default().entry(subject.clone()).or_insert_with(|| {
-            let mut m = Map::new();
-            m.insert("id".into(), Value::String(compact_iri(&subject, vocab)));
-            m
-        });
+        let node = graphs
+            .entry(graph)
+            .or_default()
+            .entry(subject.clone())
+            .or_insert_with(|| {
+                let mut m = Map::new();
+                m.insert("id".into(), Value::String(compact_iri(&subject, vocab)));
+                m
+            });
         let predicate = q.predicate.as_str();
         if predicate == rdf_type {
             if let Term::NamedNode(t) = &q.object {
-                let name = terms.get(t.as_str()).map_or_else(|| compact_iri(t.as_str(), vocab), |d| d.key.clone());
+                let name = terms
+                    .get(t.as_str())
+                    .map_or_else(|| compact_iri(t.as_str(), vocab), |d| d.key.clone());
                 push(node, "type", Value::String(name));
             }
             continue;
@@ -228,11 +264,21 @@ pub fn jsonld(quads: &[Quad], vocab: &Vocab) -> Value {
 
 fn add_value(node: &mut Map<String, Value>, def: &TermDef, object: &Term, vocab: &Vocab) {
     match (def.values, object) {
-        (ValueStyle::Id, Term::NamedNode(n)) => push(node, &def.key, Value::String(compact_iri(n.as_str(), vocab))),
+        (ValueStyle::Id, Term::NamedNode(n)) => push(
+            node,
+            &def.key,
+            Value::String(compact_iri(n.as_str(), vocab)),
+        ),
         (ValueStyle::LanguageMap, Term::Literal(l)) if l.language().is_some() => {
-            let map = node.entry(def.key.clone()).or_insert_with(|| Value::Object(Map::new()));
+            let map = node
+                .entry(def.key.clone())
+                .or_insert_with(|| Value::Object(Map::new()));
             let map = map.as_object_mut().expect("language map");
-            push(map, l.language().expect("language"), Value::String(l.value().to_string()));
+            push(
+                map,
+                l.language().expect("language"),
+                Value::String(l.value().to_string()),
+            );
         }
         (ValueStyle::Chinese, Term::Literal(l)) if l.language() == Some("zh") => {
             push(node, &def.key, Value::String(l.value().to_string()))
@@ -312,7 +358,9 @@ impl EntityGraph {
             let s = q.subject.to_string();
             let p = q.predicate.as_str();
             let graph = match &q.graph_name {
-                GraphName::NamedNode(n) => n.as_str().strip_prefix(&graphs).unwrap_or("").to_string(),
+                GraphName::NamedNode(n) => {
+                    n.as_str().strip_prefix(&graphs).unwrap_or("").to_string()
+                }
                 _ => String::new(),
             };
             match (&q.object, p) {
@@ -325,7 +373,13 @@ impl EntityGraph {
                     }
                 }
                 (Term::NamedNode(t), _) if p == format!("{RDF}type") => {
-                    kinds.insert(s, t.as_str().strip_prefix(&acc).unwrap_or(t.as_str()).to_string());
+                    kinds.insert(
+                        s,
+                        t.as_str()
+                            .strip_prefix(&acc)
+                            .unwrap_or(t.as_str())
+                            .to_string(),
+                    );
                 }
                 (o, _) if graph.ends_with("/provenance") => {
                     let slot = match p.strip_prefix(RDF).or_else(|| p.strip_prefix(&acc)) {
@@ -342,10 +396,15 @@ impl EntityGraph {
                     statements.entry(s).or_default()[slot] = Some(value);
                 }
                 (Term::NamedNode(o), _) => {
-                    let Some(local) = p.strip_prefix(&acc) else { continue };
+                    let Some(local) = p.strip_prefix(&acc) else {
+                        continue;
+                    };
                     if PREDICATES.contains(&local) && graph != "entities" {
                         let doc = graph.clone();
-                        edges.entry((s, local.to_string(), o.to_string())).or_default().insert(doc);
+                        edges
+                            .entry((s, local.to_string(), o.to_string()))
+                            .or_default()
+                            .insert(doc);
                     }
                 }
                 _ => {}
@@ -353,7 +412,11 @@ impl EntityGraph {
         }
         for [s, p, o, r] in statements.into_values() {
             if let (Some(s), Some(p), Some(o), Some(r)) = (s, p, o, r) {
-                let local = p.trim_matches(['<', '>']).strip_prefix(&acc).unwrap_or("").to_string();
+                let local = p
+                    .trim_matches(['<', '>'])
+                    .strip_prefix(&acc)
+                    .unwrap_or("")
+                    .to_string();
                 rules.entry((s, local, o)).or_default().insert(r);
             }
         }
@@ -370,13 +433,28 @@ impl EntityGraph {
                     (None, None) => bare.rsplit('/').next().unwrap_or(bare).to_string(),
                 };
                 let kind = kinds.get(iri).cloned().unwrap_or_default();
-                graph.add_node(NodeInfo { iri: bare.to_string(), label, kind })
+                graph.add_node(NodeInfo {
+                    iri: bare.to_string(),
+                    label,
+                    kind,
+                })
             })
         };
         for ((s, p, o), docs) in edges {
             let (a, b) = (node(&s, &mut graph), node(&o, &mut graph));
-            let rules = rules.get(&(s.clone(), p.clone(), o.clone())).cloned().unwrap_or_default();
-            graph.add_edge(a, b, EdgeInfo { predicate: p, documents: docs, rules });
+            let rules = rules
+                .get(&(s.clone(), p.clone(), o.clone()))
+                .cloned()
+                .unwrap_or_default();
+            graph.add_edge(
+                a,
+                b,
+                EdgeInfo {
+                    predicate: p,
+                    documents: docs,
+                    rules,
+                },
+            );
         }
         EntityGraph { graph }
     }
@@ -397,7 +475,9 @@ fn style(kind: &str) -> (&'static str, &'static str) {
 }
 
 fn dot_escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 fn write_dot(g: &EntityGraph, w: &mut dyn Write) -> io::Result<()> {
@@ -438,12 +518,18 @@ fn join(set: &BTreeSet<String>) -> String {
 }
 
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn write_graphml(g: &EntityGraph, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
-    writeln!(w, r#"<graphml xmlns="http://graphml.graphdrawing.org/xmlns">"#)?;
+    writeln!(
+        w,
+        r#"<graphml xmlns="http://graphml.graphdrawing.org/xmlns">"#
+    )?;
     for (id, target, name) in [
         ("label", "node", "label"),
         ("type", "node", "type"),
@@ -452,24 +538,53 @@ fn write_graphml(g: &EntityGraph, w: &mut dyn Write) -> io::Result<()> {
         ("document", "edge", "document"),
         ("rule", "edge", "rule"),
     ] {
-        writeln!(w, r#"  <key id="{id}" for="{target}" attr.name="{name}" attr.type="string"/>"#)?;
+        writeln!(
+            w,
+            r#"  <key id="{id}" for="{target}" attr.name="{name}" attr.type="string"/>"#
+        )?;
     }
     writeln!(w, r#"  <graph id="accord" edgedefault="directed">"#)?;
     for i in g.graph.node_indices() {
         let n = &g.graph[i];
         writeln!(w, r#"    <node id="n{}">"#, i.index())?;
-        writeln!(w, r#"      <data key="label">{}</data>"#, xml_escape(&n.label))?;
-        writeln!(w, r#"      <data key="type">{}</data>"#, xml_escape(&n.kind))?;
+        writeln!(
+            w,
+            r#"      <data key="label">{}</data>"#,
+            xml_escape(&n.label)
+        )?;
+        writeln!(
+            w,
+            r#"      <data key="type">{}</data>"#,
+            xml_escape(&n.kind)
+        )?;
         writeln!(w, r#"      <data key="iri">{}</data>"#, xml_escape(&n.iri))?;
         writeln!(w, "    </node>")?;
     }
     for e in g.graph.edge_indices() {
         let (a, b) = g.graph.edge_endpoints(e).expect("edge");
         let info = &g.graph[e];
-        writeln!(w, r#"    <edge id="e{}" source="n{}" target="n{}">"#, e.index(), a.index(), b.index())?;
-        writeln!(w, r#"      <data key="predicate">{}</data>"#, info.predicate)?;
-        writeln!(w, r#"      <data key="document">{}</data>"#, xml_escape(&join(&info.documents)))?;
-        writeln!(w, r#"      <data key="rule">{}</data>"#, xml_escape(&join(&info.rules)))?;
+        writeln!(
+            w,
+            r#"    <edge id="e{}" source="n{}" target="n{}">"#,
+            e.index(),
+            a.index(),
+            b.index()
+        )?;
+        writeln!(
+            w,
+            r#"      <data key="predicate">{}</data>"#,
+            info.predicate
+        )?;
+        writeln!(
+            w,
+            r#"      <data key="document">{}</data>"#,
+            xml_escape(&join(&info.documents))
+        )?;
+        writeln!(
+            w,
+            r#"      <data key="rule">{}</data>"#,
+            xml_escape(&join(&info.rules))
+        )?;
         writeln!(w, "    </edge>")?;
     }
     writeln!(w, "  </graph>")?;

@@ -22,7 +22,11 @@ pub enum Entity {
     /// A gazetteer entity (index into `Rules::entities`).
     Known(usize),
     /// Found in this document's text.
-    Found { kind: Kind, path: String, label: String },
+    Found {
+        kind: Kind,
+        path: String,
+        label: String,
+    },
     /// The member states of an organisation, as this document lists them.
     Group { path: String, of: Option<usize> },
 }
@@ -31,7 +35,11 @@ impl Entity {
     /// The IRI path under the base: `state/uzb`, `document/上海合作组织宪章`, …
     pub fn path(&self, rules: &Rules) -> String {
         match self {
-            Entity::Known(i) => format!("{}/{}", rules.entities[*i].kind.segment(), rules.entities[*i].key),
+            Entity::Known(i) => format!(
+                "{}/{}",
+                rules.entities[*i].kind.segment(),
+                rules.entities[*i].key
+            ),
             Entity::Found { path, .. } | Entity::Group { path, .. } => path.clone(),
         }
     }
@@ -85,17 +93,37 @@ pub struct Input<'a> {
 
 pub fn build(rules: &Rules, input: &Input) -> DocGraph {
     let organisation = main_organisation(rules, input.mentions);
-    let mut b = Builder { rules, key: input.key, organisation, graph: DiGraph::new(), index: HashMap::new() };
+    let mut b = Builder {
+        rules,
+        key: input.key,
+        organisation,
+        graph: DiGraph::new(),
+        index: HashMap::new(),
+    };
     let mut sentences = Vec::new();
     let mut sentence_index: BTreeMap<(usize, usize), usize> = BTreeMap::new();
     let mut dated = Vec::new();
     for f in input.facts {
-        let s = *sentence_index.entry((f.paragraph, f.sentence)).or_insert_with(|| {
-            sentences.push(sentence(input, f.paragraph, f.sentence, sentences.len() + 1));
-            sentences.len() - 1
-        });
-        let edge = Edge { predicate: f.predicate.clone(), rule: f.rule.clone(), sentence: s, role: f.role.clone() };
-        let Some(subject) = b.node(&f.subject) else { continue };
+        let s = *sentence_index
+            .entry((f.paragraph, f.sentence))
+            .or_insert_with(|| {
+                sentences.push(sentence(
+                    input,
+                    f.paragraph,
+                    f.sentence,
+                    sentences.len() + 1,
+                ));
+                sentences.len() - 1
+            });
+        let edge = Edge {
+            predicate: f.predicate.clone(),
+            rule: f.rule.clone(),
+            sentence: s,
+            role: f.role.clone(),
+        };
+        let Some(subject) = b.node(&f.subject) else {
+            continue;
+        };
         match &f.object {
             Node::Date(d) => dated.push((subject, edge, d.start)),
             object => {
@@ -107,7 +135,12 @@ pub fn build(rules: &Rules, input: &Input) -> DocGraph {
     }
     dated.sort();
     dated.dedup();
-    DocGraph { graph: b.graph, dated, sentences, organisation }
+    DocGraph {
+        graph: b.graph,
+        dated,
+        sentences,
+        organisation,
+    }
 }
 
 struct Builder<'a> {
@@ -128,18 +161,32 @@ impl Builder<'_> {
                     path.push('@');
                     path.push_str(&d.to_string());
                 }
-                Entity::Found { kind: *kind, path, label: display_label(label) }
+                Entity::Found {
+                    kind: *kind,
+                    path,
+                    label: display_label(label),
+                }
             }
             Node::Group { of } => {
                 let of = of.or(self.organisation);
-                let name = of.map_or("members".to_string(), |i| format!("{}-member-states", self.rules.entities[i].key));
-                Entity::Group { path: format!("group/{}/{name}", self.key), of }
+                let name = of.map_or("members".to_string(), |i| {
+                    format!("{}-member-states", self.rules.entities[i].key)
+                });
+                Entity::Group {
+                    path: format!("group/{}/{name}", self.key),
+                    of,
+                }
             }
             Node::Organisation => Entity::Known(self.organisation?),
             Node::Date(_) => return None,
         };
         let path = entity.path(self.rules);
-        Some(*self.index.entry(path).or_insert_with(|| self.graph.add_node(entity)))
+        Some(
+            *self
+                .index
+                .entry(path)
+                .or_insert_with(|| self.graph.add_node(entity)),
+        )
     }
 }
 
@@ -149,18 +196,28 @@ fn main_organisation(rules: &Rules, mentions: &[Vec<Mention>]) -> Option<usize> 
     let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
     for m in mentions.iter().flatten() {
         match m.target {
-            Target::Entity(i) if rules.entities[i].kind == Kind::Organization => *counts.entry(i).or_default() += 1,
+            Target::Entity(i) if rules.entities[i].kind == Kind::Organization => {
+                *counts.entry(i).or_default() += 1
+            }
             Target::Group { of: Some(i) } => *counts.entry(i).or_default() += 1,
             _ => {}
         }
     }
-    counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).map(|(i, _)| i)
+    counts
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+        .map(|(i, _)| i)
 }
 
 fn sentence(input: &Input, p: usize, s: usize, number: usize) -> Sentence {
     let para = &input.segmented.paragraphs[p];
     let range = para.sentences[s].clone();
-    let text: String = para.text.chars().skip(range.start).take(range.len()).collect();
+    let text: String = para
+        .text
+        .chars()
+        .skip(range.start)
+        .take(range.len())
+        .collect();
     let start = para.origin[range.start];
     let end = para.origin[range.end - 1] + 1;
     Sentence {
@@ -174,7 +231,9 @@ fn sentence(input: &Input, p: usize, s: usize, number: usize) -> Sentence {
 }
 
 /// Quote marks and brackets are typography, not part of a name.
-const TYPOGRAPHY: &[char] = &['《', '》', '〈', '〉', '“', '”', '‘', '’', '「', '」', '『', '』', '"', '\''];
+const TYPOGRAPHY: &[char] = &[
+    '《', '》', '〈', '〉', '“', '”', '‘', '’', '「', '」', '『', '』', '"', '\'',
+];
 
 /// The label without surrounding 《》: the written title is kept otherwise.
 pub fn display_label(label: &str) -> String {
@@ -188,7 +247,10 @@ pub fn display_label(label: &str) -> String {
 /// The key of an entity found in text: typography and spaces removed, organisation
 /// abbreviations replaced by the organisation's label.
 pub fn canonical_key(rules: &Rules, label: &str) -> String {
-    let bare: String = label.chars().filter(|c| !TYPOGRAPHY.contains(c) && !c.is_whitespace()).collect();
+    let bare: String = label
+        .chars()
+        .filter(|c| !TYPOGRAPHY.contains(c) && !c.is_whitespace())
+        .collect();
     let mut out = String::with_capacity(bare.len());
     let mut last = 0;
     let (automaton, targets) = &rules.organisations;
@@ -207,10 +269,12 @@ pub fn day_bounds(g: &DocGraph) -> BTreeMap<NodeIndex, (chrono::NaiveDate, chron
     let mut out: BTreeMap<NodeIndex, (chrono::NaiveDate, chrono::NaiveDate)> = BTreeMap::new();
     for (n, _, p) in &g.dated {
         let (first, last) = (p.first_day(), p.last_day());
-        out.entry(*n).and_modify(|b| {
-            b.0 = b.0.min(first);
-            b.1 = b.1.max(last);
-        }).or_insert((first, last));
+        out.entry(*n)
+            .and_modify(|b| {
+                b.0 = b.0.min(first);
+                b.1 = b.1.max(last);
+            })
+            .or_insert((first, last));
     }
     out
 }

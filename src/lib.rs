@@ -6,18 +6,18 @@
 //! [`relate`] turns sentences into facts, [`graph`] resolves entities to canonical ids,
 //! [`rdf`] writes quads, [`store`] keeps them in Oxigraph and [`export`] dumps them.
 
-pub mod read;
-pub mod normalize;
-pub mod segment;
-pub mod rules;
 pub mod date;
+pub mod eval;
+pub mod export;
+pub mod graph;
+pub mod normalize;
+pub mod rdf;
+pub mod read;
 pub mod recognize;
 pub mod relate;
-pub mod graph;
-pub mod rdf;
+pub mod rules;
+pub mod segment;
 pub mod store;
-pub mod export;
-pub mod eval;
 
 use crate::date::DateValue;
 use crate::read::Document;
@@ -41,30 +41,55 @@ pub struct Extraction {
 /// Runs every stage up to facts. Cannot fail: messy text gives fewer facts, not an error.
 pub fn extract(rules: &Rules, document: Document) -> Extraction {
     let normalized = normalize::normalize(&document.text);
-    let segmented = segment::segment(&normalized, &rules.layout, &|line| recognize::is_date_line(rules, line));
+    let segmented = segment::segment(&normalized, &rules.layout, &|line| {
+        recognize::is_date_line(rules, line)
+    });
     let date = document_date(rules, &segmented);
     let year = date.map(|d| d.start.year);
-    let mentions: Vec<Vec<Mention>> =
-        segmented.paragraphs.iter().map(|p| recognize::recognize(rules, &p.text, year)).collect();
+    let mentions: Vec<Vec<Mention>> = segmented
+        .paragraphs
+        .iter()
+        .map(|p| recognize::recognize(rules, &p.text, year))
+        .collect();
     let mut facts = Vec::new();
     for (i, p) in segmented.paragraphs.iter().enumerate() {
         facts.extend(relate::relate(rules, p, i, &mentions[i]));
     }
-    let title = segmented.title.clone().unwrap_or_else(|| document.key.clone());
-    Extraction { document, segmented, mentions, facts, title, date }
+    let title = segmented
+        .title
+        .clone()
+        .unwrap_or_else(|| document.key.clone());
+    Extraction {
+        document,
+        segmented,
+        mentions,
+        facts,
+        title,
+        date,
+    }
 }
 
 /// The date line under the signature block, else the first full date of the first paragraph.
 fn document_date(rules: &Rules, s: &Segmented) -> Option<DateValue> {
     let first_day = |text: &str| {
-        recognize::recognize(rules, text, None).into_iter().find_map(|m| match m.target {
-            Target::Date(d) if d.is_day() => Some(d),
-            _ => None,
-        })
+        recognize::recognize(rules, text, None)
+            .into_iter()
+            .find_map(|m| match m.target {
+                Target::Date(d) if d.is_day() => Some(d),
+                _ => None,
+            })
     };
-    let line = s.paragraphs.iter().rev().find(|p| p.kind == ParagraphKind::DateLine);
-    line.and_then(|p| first_day(&p.text))
-        .or_else(|| s.paragraphs.iter().find(|p| p.kind == ParagraphKind::Body).and_then(|p| first_day(&p.text)))
+    let line = s
+        .paragraphs
+        .iter()
+        .rev()
+        .find(|p| p.kind == ParagraphKind::DateLine);
+    line.and_then(|p| first_day(&p.text)).or_else(|| {
+        s.paragraphs
+            .iter()
+            .find(|p| p.kind == ParagraphKind::Body)
+            .and_then(|p| first_day(&p.text))
+    })
 }
 
 /// Builds the graph and the quads of one extraction.

@@ -101,21 +101,33 @@ fn main() -> ExitCode {
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    let vocab = Vocab { base: cli.base.clone() };
-    oxigraph::model::NamedNode::new(format!("{}x", vocab.base)).context("--base is not a valid IRI")?;
+    let vocab = Vocab {
+        base: cli.base.clone(),
+    };
+    oxigraph::model::NamedNode::new(format!("{}x", vocab.base))
+        .context("--base is not a valid IRI")?;
     match cli.command {
         Command::Extract { paths } => {
             let rules = load_rules(cli.rules.as_deref())?;
             extract(&rules, &vocab, &paths, &cli.out)
         }
-        Command::Query { sparql, file, format } => {
+        Command::Query {
+            sparql,
+            file,
+            format,
+        } => {
             let text = match (sparql, file) {
                 (Some(q), _) => q,
-                (None, Some(f)) => fs::read_to_string(&f).with_context(|| format!("{}", f.display()))?,
+                (None, Some(f)) => {
+                    fs::read_to_string(&f).with_context(|| format!("{}", f.display()))?
+                }
                 (None, None) => bail!("give a query or -f FILE"),
             };
             query(&open_store(&cli.out)?, &text, format)
@@ -132,7 +144,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let store = open_store(&cli.out)?;
             let quads = store.sorted_quads()?;
             match output {
-                Some(path) => write_atomically(&path, |w| export::write(format, &quads, &vocab, w))?,
+                Some(path) => {
+                    write_atomically(&path, |w| export::write(format, &quads, &vocab, w))?
+                }
                 None => {
                     let mut out = io::BufWriter::new(io::stdout().lock());
                     export::write(format, &quads, &vocab, &mut out)?;
@@ -148,18 +162,43 @@ fn explain(rules: &Rules, path: &Path) -> Result<ExitCode> {
     let doc = accord::read::read_file(path)?;
     let (x, found) = accord::eval::run_document(rules, doc);
     let mut out = io::BufWriter::new(io::stdout().lock());
-    writeln!(out, "# {} ({}, {}, date {})", x.title, x.document.source, x.document.encoding, x.date.map_or("unknown".into(), |d| d.to_string()))?;
+    writeln!(
+        out,
+        "# {} ({}, {}, date {})",
+        x.title,
+        x.document.source,
+        x.document.encoding,
+        x.date.map_or("unknown".into(), |d| d.to_string())
+    )?;
     for (i, p) in x.segmented.paragraphs.iter().enumerate() {
         let chars: Vec<char> = p.text.chars().collect();
         for (si, range) in p.sentences.iter().enumerate() {
             let sentence: String = chars[range.clone()].iter().collect();
-            writeln!(out, "\n[{}.{}] {:?} {}{}", p.number, si + 1, p.kind, p.section.as_deref().map(|s| format!("§{s} ")).unwrap_or_default(), sentence)?;
-            for m in x.mentions[i].iter().filter(|m| m.start >= range.start && m.end <= range.end) {
+            writeln!(
+                out,
+                "\n[{}.{}] {:?} {}{}",
+                p.number,
+                si + 1,
+                p.kind,
+                p.section
+                    .as_deref()
+                    .map(|s| format!("§{s} "))
+                    .unwrap_or_default(),
+                sentence
+            )?;
+            for m in x.mentions[i]
+                .iter()
+                .filter(|m| m.start >= range.start && m.end <= range.end)
+            {
                 let text: String = chars[m.start..m.end].iter().collect();
                 writeln!(out, "  mention {text} : {} ({})", m.kind, m.rule)?;
             }
             for f in found.iter().filter(|f| f.sentence == sentence) {
-                writeln!(out, "  fact    {} {} {}    [{}]", f.subject.display, f.predicate, f.object.display, f.rule)?;
+                writeln!(
+                    out,
+                    "  fact    {} {} {}    [{}]",
+                    f.subject.display, f.predicate, f.object.display, f.rule
+                )?;
             }
         }
     }
@@ -170,14 +209,24 @@ fn explain(rules: &Rules, path: &Path) -> Result<ExitCode> {
 fn eval(rules: &Rules, files: &[PathBuf]) -> Result<ExitCode> {
     let mut out = io::BufWriter::new(io::stdout().lock());
     writeln!(out, "# accord accuracy report\n")?;
-    writeln!(out, "Made by `accord eval`; a fact is correct when a hand-written case expects it from the same sentence.\n")?;
+    writeln!(
+        out,
+        "Made by `accord eval`; a fact is correct when a hand-written case expects it from the same sentence.\n"
+    )?;
     for f in files {
         let text = fs::read_to_string(f).with_context(|| format!("{}", f.display()))?;
-        let parsed = accord::eval::parse(&text, &f.display().to_string()).map_err(anyhow::Error::msg)?;
+        let parsed =
+            accord::eval::parse(&text, &f.display().to_string()).map_err(anyhow::Error::msg)?;
         let base = Path::new(".");
-        for (doc, outcome) in accord::eval::evaluate(rules, &parsed, base).map_err(anyhow::Error::msg)? {
-            let title = if doc.is_empty() { f.display().to_string() } else { format!("{} on {doc}", f.display()) };
-            write!(out, "{}\n", accord::eval::report(&title, &outcome))?;
+        for (doc, outcome) in
+            accord::eval::evaluate(rules, &parsed, base).map_err(anyhow::Error::msg)?
+        {
+            let title = if doc.is_empty() {
+                f.display().to_string()
+            } else {
+                format!("{} on {doc}", f.display())
+            };
+            writeln!(out, "{}", accord::eval::report(&title, &outcome))?;
         }
     }
     out.flush()?;
@@ -194,7 +243,11 @@ fn load_rules(dir: Option<&Path>) -> Result<Rules> {
 fn open_store(out: &Path) -> Result<Store> {
     let store = Store::open(out)?;
     if store.manifest.documents.is_empty() {
-        bail!("{}: no store here; run `accord extract --out {}` first", out.join("store").display(), out.display());
+        bail!(
+            "{}: no store here; run `accord extract --out {}` first",
+            out.join("store").display(),
+            out.display()
+        );
     }
     Ok(store)
 }
@@ -212,7 +265,14 @@ fn extract(rules: &Rules, vocab: &Vocab, paths: &[PathBuf], out: &Path) -> Resul
         }
     }
     if files.is_empty() {
-        bail!("no input files (*.txt) in {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+        bail!(
+            "no input files (*.txt) in {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     let mut store = Store::open(out)?;
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
@@ -228,7 +288,10 @@ fn extract(rules: &Rules, vocab: &Vocab, paths: &[PathBuf], out: &Path) -> Resul
             }
         };
         if let Some(other) = seen.insert(doc.key.clone(), doc.source.clone()) {
-            eprintln!("accord: skipped {}: its key {:?} is already used by {other}", doc.source, doc.key);
+            eprintln!(
+                "accord: skipped {}: its key {:?} is already used by {other}",
+                doc.source, doc.key
+            );
             skipped += 1;
             continue;
         }
@@ -238,7 +301,11 @@ fn extract(rules: &Rules, vocab: &Vocab, paths: &[PathBuf], out: &Path) -> Resul
         store.replace_graphs(&[vocab.doc_graph(key), vocab.provenance_graph(key)], &quads)?;
         store.manifest.documents.insert(
             key.clone(),
-            DocumentEntry { source: x.document.source.clone(), content_hash: x.document.content_hash.clone(), quads: quads.len() },
+            DocumentEntry {
+                source: x.document.source.clone(),
+                content_hash: x.document.content_hash.clone(),
+                quads: quads.len(),
+            },
         );
         stored += 1;
         eprintln!(
@@ -253,9 +320,18 @@ fn extract(rules: &Rules, vocab: &Vocab, paths: &[PathBuf], out: &Path) -> Resul
     if stored == 0 {
         bail!("no input could be read");
     }
-    let stale: Vec<&String> = store.manifest.documents.keys().filter(|k| !seen.contains_key(*k)).collect();
+    let stale: Vec<&String> = store
+        .manifest
+        .documents
+        .keys()
+        .filter(|k| !seen.contains_key(*k))
+        .collect();
     if !stale.is_empty() && store.manifest.rules_hash != rules.hash {
-        eprintln!("accord: note: {} documents in the store were extracted with other rules: {}", stale.len(), join(&stale));
+        eprintln!(
+            "accord: note: {} documents in the store were extracted with other rules: {}",
+            stale.len(),
+            join(&stale)
+        );
     }
     store.manifest.rules_hash = rules.hash.clone();
     store.replace_graphs(&[vocab.entities_graph()], &rdf::entity_quads(rules, vocab))?;
@@ -272,11 +348,19 @@ fn extract(rules: &Rules, vocab: &Vocab, paths: &[PathBuf], out: &Path) -> Resul
         out.join("store").display(),
         out.display()
     );
-    Ok(if skipped > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if skipped > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn join(items: &[&String]) -> String {
-    items.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Files to read: a file as given, or every `*.txt` under a folder, sorted.
@@ -327,7 +411,11 @@ fn query(store: &Store, text: &str, format: Option<ResultFormat>) -> Result<Exit
             ser.finish()?;
         }
         QueryResults::Solutions(solutions) => {
-            let format = format.unwrap_or(if terminal { ResultFormat::Table } else { ResultFormat::Tsv });
+            let format = format.unwrap_or(if terminal {
+                ResultFormat::Table
+            } else {
+                ResultFormat::Tsv
+            });
             let variables = solutions.variables().to_vec();
             let rows: Vec<_> = solutions.collect::<Result<_, _>>()?;
             let standard = match format {
@@ -365,7 +453,15 @@ fn show(term: Option<&Term>) -> String {
 
 /// Display width: ideographs and full-width forms take two columns.
 fn width(s: &str) -> usize {
-    s.chars().map(|c| if ('\u{1100}'..='\u{FFEF}').contains(&c) && !('\u{FE00}'..='\u{FE0F}').contains(&c) { 2 } else { 1 }).sum()
+    s.chars()
+        .map(|c| {
+            if ('\u{1100}'..='\u{FFEF}').contains(&c) && !('\u{FE00}'..='\u{FE0F}').contains(&c) {
+                2
+            } else {
+                1
+            }
+        })
+        .sum()
 }
 
 fn write_table(
@@ -374,16 +470,38 @@ fn write_table(
     rows: &[oxigraph::sparql::QuerySolution],
 ) -> io::Result<()> {
     let header: Vec<String> = variables.iter().map(|v| v.as_str().to_string()).collect();
-    let cells: Vec<Vec<String>> = rows.iter().map(|r| variables.iter().map(|v| show(r.get(v))).collect()).collect();
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| variables.iter().map(|v| show(r.get(v))).collect())
+        .collect();
     let widths: Vec<usize> = (0..header.len())
-        .map(|i| cells.iter().map(|r| width(&r[i])).chain([width(&header[i])]).max().unwrap_or(0))
+        .map(|i| {
+            cells
+                .iter()
+                .map(|r| width(&r[i]))
+                .chain([width(&header[i])])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let line = |out: &mut dyn Write, row: &[String]| -> io::Result<()> {
-        let padded: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c}{}", " ".repeat(w - width(c)))).collect();
+        let padded: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c}{}", " ".repeat(w - width(c))))
+            .collect();
         writeln!(out, "{}", padded.join("  ").trim_end())
     };
     line(out, &header)?;
-    writeln!(out, "{}", widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "))?;
+    writeln!(
+        out,
+        "{}",
+        widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .join("  ")
+    )?;
     for r in &cells {
         line(out, r)?;
     }

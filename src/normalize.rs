@@ -51,9 +51,13 @@ fn repair(c: char, prev: Option<char>, next: Option<char>) -> Option<char> {
 }
 
 fn joins_cjk_or_digits(prev: Option<char>, next: Option<char>) -> bool {
-    let wide = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit() || is_cjk(c) || c == '”' || c == '“');
-    (wide(prev) || prev.is_some_and(char::is_whitespace)) && (wide(next) || next == Some('\n'))
-        && !(prev.is_some_and(|c| c.is_ascii_alphabetic()) || next.is_some_and(|c| c.is_ascii_alphabetic()))
+    let wide = |c: Option<char>| {
+        c.is_some_and(|c| c.is_ascii_digit() || is_cjk(c) || c == '”' || c == '“')
+    };
+    (wide(prev) || prev.is_some_and(char::is_whitespace))
+        && (wide(next) || next == Some('\n'))
+        && !(prev.is_some_and(|c| c.is_ascii_alphabetic())
+            || next.is_some_and(|c| c.is_ascii_alphabetic()))
 }
 
 /// Han ideographs (the blocks the genre uses).

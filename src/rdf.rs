@@ -30,7 +30,9 @@ pub struct Vocab {
 
 impl Default for Vocab {
     fn default() -> Self {
-        Vocab { base: DEFAULT_BASE.to_string() }
+        Vocab {
+            base: DEFAULT_BASE.to_string(),
+        }
     }
 }
 
@@ -115,13 +117,22 @@ struct Out<'a> {
 
 impl Out<'_> {
     fn add(&mut self, s: &NamedNode, p: NamedNode, o: impl Into<Term>) {
-        self.quads.push(Quad::new(NamedOrBlankNode::from(s.clone()), p, o, self.graph.clone()));
+        self.quads.push(Quad::new(
+            NamedOrBlankNode::from(s.clone()),
+            p,
+            o,
+            self.graph.clone(),
+        ));
     }
 }
 
 /// Quads of one document: its facts and found entities, then its provenance.
 pub fn document_quads(rules: &Rules, vocab: &Vocab, meta: &DocMeta, g: &DocGraph) -> Vec<Quad> {
-    let mut out = Out { quads: Vec::new(), graph: vocab.doc_graph(meta.key).into(), vocab };
+    let mut out = Out {
+        quads: Vec::new(),
+        graph: vocab.doc_graph(meta.key).into(),
+        vocab,
+    };
     let node_iri = |i: petgraph::graph::NodeIndex| vocab.id(&g.graph[i].path(rules));
     for i in g.graph.node_indices() {
         describe_found(rules, &mut out, &node_iri(i), &g.graph[i]);
@@ -130,12 +141,20 @@ pub fn document_quads(rules: &Rules, vocab: &Vocab, meta: &DocMeta, g: &DocGraph
     for e in g.graph.edge_indices() {
         let (s, o) = g.graph.edge_endpoints(e).expect("edge");
         let edge = &g.graph[e];
-        let (s, p, o) = (node_iri(s), vocab.acc(&edge.predicate), Term::from(node_iri(o)));
+        let (s, p, o) = (
+            node_iri(s),
+            vocab.acc(&edge.predicate),
+            Term::from(node_iri(o)),
+        );
         out.add(&s, p.clone(), o.clone());
         statements.push((s, p, o, edge));
     }
     for (n, edge, date) in &g.dated {
-        let (s, p, o) = (node_iri(*n), vocab.acc(&edge.predicate), Term::from(date_literal(date)));
+        let (s, p, o) = (
+            node_iri(*n),
+            vocab.acc(&edge.predicate),
+            Term::from(date_literal(date)),
+        );
         out.add(&s, p.clone(), o.clone());
         statements.push((s, p, o, edge));
     }
@@ -151,7 +170,11 @@ pub fn document_quads(rules: &Rules, vocab: &Vocab, meta: &DocMeta, g: &DocGraph
         out.add(&si, term(RDF, "type"), vocab.acc("Sentence"));
         out.add(&si, vocab.acc("inDocument"), doc.clone());
         out.add(&si, vocab.acc("text"), zh(&s.text));
-        out.add(&si, vocab.acc("paragraph"), Literal::from(s.paragraph as i64));
+        out.add(
+            &si,
+            vocab.acc("paragraph"),
+            Literal::from(s.paragraph as i64),
+        );
         if let Some(section) = &s.section {
             out.add(&si, vocab.acc("section"), zh(section));
         }
@@ -161,7 +184,11 @@ pub fn document_quads(rules: &Rules, vocab: &Vocab, meta: &DocMeta, g: &DocGraph
         out.add(&si, vocab.acc("byteEnd"), Literal::from(s.bytes.1 as i64));
     }
     for (s, p, o, edge) in statements {
-        let si = iri(&format!("{}#s{}", doc.as_str(), g.sentences[edge.sentence].number));
+        let si = iri(&format!(
+            "{}#s{}",
+            doc.as_str(),
+            g.sentences[edge.sentence].number
+        ));
         let hash = Sha256::digest(format!("{s}\t{p}\t{o}\t{si}\t{}", edge.rule).as_bytes());
         let st = vocab.id(&format!("statement/{}", &format!("{hash:x}")[..24]));
         out.add(&st, term(RDF, "type"), term(RDF, "Statement"));
@@ -169,7 +196,11 @@ pub fn document_quads(rules: &Rules, vocab: &Vocab, meta: &DocMeta, g: &DocGraph
         out.add(&st, term(RDF, "predicate"), p);
         out.add(&st, term(RDF, "object"), o);
         out.add(&st, term(PROV, "wasDerivedFrom"), si);
-        out.add(&st, vocab.acc("rule"), Literal::new_simple_literal(&edge.rule));
+        out.add(
+            &st,
+            vocab.acc("rule"),
+            Literal::new_simple_literal(&edge.rule),
+        );
         if let Some(role) = &edge.role {
             out.add(&st, vocab.acc("role"), zh(role));
         }
@@ -201,34 +232,66 @@ fn describe_document(out: &mut Out, doc: &NamedNode, meta: &DocMeta) {
     if let Some(d) = meta.date {
         out.add(doc, term(DCTERMS, "date"), date_literal(&d.start));
     }
-    out.add(doc, out.vocab.acc("sourceFile"), Literal::new_simple_literal(meta.source));
-    out.add(doc, out.vocab.acc("contentHash"), Literal::new_simple_literal(format!("sha256:{}", meta.content_hash)));
-    out.add(doc, out.vocab.acc("encoding"), Literal::new_simple_literal(meta.encoding));
-    out.add(doc, out.vocab.acc("factGraph"), out.vocab.doc_graph(meta.key));
+    out.add(
+        doc,
+        out.vocab.acc("sourceFile"),
+        Literal::new_simple_literal(meta.source),
+    );
+    out.add(
+        doc,
+        out.vocab.acc("contentHash"),
+        Literal::new_simple_literal(format!("sha256:{}", meta.content_hash)),
+    );
+    out.add(
+        doc,
+        out.vocab.acc("encoding"),
+        Literal::new_simple_literal(meta.encoding),
+    );
+    out.add(
+        doc,
+        out.vocab.acc("factGraph"),
+        out.vocab.doc_graph(meta.key),
+    );
 }
 
 /// Descriptions of every gazetteer entity, in `id/graph/entities`.
 pub fn entity_quads(rules: &Rules, vocab: &Vocab) -> Vec<Quad> {
-    let mut out = Out { quads: Vec::new(), graph: vocab.entities_graph().into(), vocab };
+    let mut out = Out {
+        quads: Vec::new(),
+        graph: vocab.entities_graph().into(),
+        vocab,
+    };
     for (i, e) in rules.entities.iter().enumerate() {
         let s = vocab.id(&Entity::Known(i).path(rules));
         out.add(&s, term(RDF, "type"), vocab.acc(e.kind.name()));
         out.add(&s, term(RDFS, "label"), zh(&e.zh));
         if let Some(en) = &e.en {
-            out.add(&s, term(RDFS, "label"), Literal::new_language_tagged_literal_unchecked(en, "en"));
+            out.add(
+                &s,
+                term(RDFS, "label"),
+                Literal::new_language_tagged_literal_unchecked(en, "en"),
+            );
         }
         for a in &e.aliases {
             out.add(&s, term(SKOS, "altLabel"), zh(a));
         }
         if let Some(q) = &e.wikidata {
             // A city-state's capital shares its state's item: that id names the state.
-            let country_id = e.country.as_deref().and_then(|c| rules.entity_by_key(c)).and_then(|c| rules.entities[c].wikidata.as_ref());
+            let country_id = e
+                .country
+                .as_deref()
+                .and_then(|c| rules.entity_by_key(c))
+                .and_then(|c| rules.entities[c].wikidata.as_ref());
             if country_id != Some(q) || e.kind == Kind::State {
                 out.add(&s, term(OWL, "sameAs"), iri(&format!("{WIKIDATA}{q}")));
             }
         }
         if let Some(c) = e.country.as_deref().and_then(|c| rules.entity_by_key(c)) {
-            out.add(&s, vocab.acc("country"), vocab.id(&Entity::Known(c).path(rules)));
+            out.add(
+                &s,
+                vocab.acc("country"),
+                vocab.id(&Entity::Known(c).path(rules)),
+            );
         }
     }
     out.quads

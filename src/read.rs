@@ -13,15 +13,25 @@ use sha2::{Digest, Sha256};
 #[non_exhaustive]
 pub enum ReadError {
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: empty file")]
     Empty { path: String },
     #[error("{path}: binary data at byte {offset} (not a text file)")]
     Binary { path: String, offset: usize },
     #[error("{path}:{line}: invalid UTF-8 at byte {offset}")]
-    BrokenUtf8 { path: String, line: usize, offset: usize },
+    BrokenUtf8 {
+        path: String,
+        line: usize,
+        offset: usize,
+    },
     #[error("{path}: cannot decode as {encoding} (malformed byte sequence)")]
-    Undecodable { path: String, encoding: &'static str },
+    Undecodable {
+        path: String,
+        encoding: &'static str,
+    },
 }
 
 /// A decoded input file.
@@ -42,8 +52,14 @@ pub struct Document {
 
 pub fn read_file(path: &Path) -> Result<Document, ReadError> {
     let source = path.display().to_string();
-    let bytes = fs::read(path).map_err(|e| ReadError::Io { path: source.clone(), source: e })?;
-    let key = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| source.clone());
+    let bytes = fs::read(path).map_err(|e| ReadError::Io {
+        path: source.clone(),
+        source: e,
+    })?;
+    let key = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| source.clone());
     decode(&key, &source, &bytes)
 }
 
@@ -87,12 +103,19 @@ fn decode_legacy(bytes: &[u8], path: &str) -> Result<(String, &'static str, Vec<
     detector.feed(bytes, true);
     let encoding = detector.guess(None, false);
     let Some(text) = encoding.decode_without_bom_handling_and_without_replacement(bytes) else {
-        return Err(ReadError::Undecodable { path: path.to_string(), encoding: encoding.name() });
+        return Err(ReadError::Undecodable {
+            path: path.to_string(),
+            encoding: encoding.name(),
+        });
     };
     // Offsets by re-encoding each character: exact for the round-trip encodings of the genre
     // (GB18030, GBK, Big5).
     // GBK decodes as GB18030 does; its superset's encoder maps every character back.
-    let encoder = if encoding == encoding_rs::GBK { encoding_rs::GB18030 } else { encoding };
+    let encoder = if encoding == encoding_rs::GBK {
+        encoding_rs::GB18030
+    } else {
+        encoding
+    };
     let mut offsets = Vec::with_capacity(text.len() + 1);
     let mut pos = 0u32;
     let mut buf = [0u8; 4];
@@ -106,7 +129,10 @@ fn decode_legacy(bytes: &[u8], path: &str) -> Result<(String, &'static str, Vec<
 }
 
 fn utf8_offsets(text: &str, base: usize) -> Vec<u32> {
-    let mut offsets: Vec<u32> = text.char_indices().map(|(i, _)| (i + base) as u32).collect();
+    let mut offsets: Vec<u32> = text
+        .char_indices()
+        .map(|(i, _)| (i + base) as u32)
+        .collect();
     offsets.push((text.len() + base) as u32);
     offsets
 }

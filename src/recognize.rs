@@ -18,7 +18,9 @@ pub enum Target {
     /// An entity found by a pattern, named by its label as written.
     Text(String),
     /// The member states of an organisation, or of the document's organisation.
-    Group { of: Option<usize> },
+    Group {
+        of: Option<usize>,
+    },
     Date(DateValue),
 }
 
@@ -51,12 +53,18 @@ pub fn recognize(rules: &Rules, text: &str, year_hint: Option<i32>) -> Vec<Menti
 /// Whether a whole line is a date (the date line under a signature block).
 pub fn is_date_line(rules: &Rules, line: &str) -> bool {
     let line = line.trim();
-    rules.patterns.iter().filter(|p| p.kind == Kind::Date).any(|p| {
-        p.regex.captures(line).is_some_and(|c| {
-            let m = c.name("mention").unwrap_or_else(|| c.get(0).unwrap());
-            m.start() == 0 && m.end() == line.len() && date::from_captures(&c, &rules.numerals, None).is_some()
+    rules
+        .patterns
+        .iter()
+        .filter(|p| p.kind == Kind::Date)
+        .any(|p| {
+            p.regex.captures(line).is_some_and(|c| {
+                let m = c.name("mention").unwrap_or_else(|| c.get(0).unwrap());
+                m.start() == 0
+                    && m.end() == line.len()
+                    && date::from_captures(&c, &rules.numerals, None).is_some()
+            })
         })
-    })
 }
 
 fn gazetteer(rules: &Rules, text: &str, chars: &CharIndex) -> Vec<Candidate> {
@@ -75,12 +83,21 @@ fn gazetteer(rules: &Rules, text: &str, chars: &CharIndex) -> Vec<Candidate> {
                 target,
                 rule: "gazetteer".into(),
             };
-            Candidate { mention, priority: 0, trim: Vec::new() }
+            Candidate {
+                mention,
+                priority: 0,
+                trim: Vec::new(),
+            }
         })
         .collect()
 }
 
-fn patterns(rules: &Rules, text: &str, chars: &CharIndex, year_hint: Option<i32>) -> Vec<Candidate> {
+fn patterns(
+    rules: &Rules,
+    text: &str,
+    chars: &CharIndex,
+    year_hint: Option<i32>,
+) -> Vec<Candidate> {
     let mut out = Vec::new();
     for p in &rules.patterns {
         for caps in p.regex.captures_iter(text) {
@@ -96,7 +113,9 @@ fn patterns(rules: &Rules, text: &str, chars: &CharIndex, year_hint: Option<i32>
             } else {
                 let label = caps.name("label").unwrap_or(m).as_str();
                 match rules.lookup_surface(label) {
-                    Some(Surface::Entity(i)) if rules.entities[*i].kind == p.kind => Target::Entity(*i),
+                    Some(Surface::Entity(i)) if rules.entities[*i].kind == p.kind => {
+                        Target::Entity(*i)
+                    }
                     _ => Target::Text(label.to_string()),
                 }
             };
@@ -107,7 +126,11 @@ fn patterns(rules: &Rules, text: &str, chars: &CharIndex, year_hint: Option<i32>
                 target,
                 rule: p.id.clone(),
             };
-            out.push(Candidate { mention, priority: p.priority, trim: p.trim.clone() });
+            out.push(Candidate {
+                mention,
+                priority: p.priority,
+                trim: p.trim.clone(),
+            });
         }
     }
     out
@@ -115,12 +138,16 @@ fn patterns(rules: &Rules, text: &str, chars: &CharIndex, year_hint: Option<i32>
 
 /// Cuts leading mentions of the `trim` kinds off pattern mentions, relabelling them.
 fn trim(candidates: &mut [Candidate], text: &str) {
-    let spans: Vec<(usize, usize, Kind)> = candidates.iter().map(|c| (c.mention.start, c.mention.end, c.mention.kind)).collect();
+    let spans: Vec<(usize, usize, Kind)> = candidates
+        .iter()
+        .map(|c| (c.mention.start, c.mention.end, c.mention.kind))
+        .collect();
     let chars: Vec<char> = text.chars().collect();
     for c in candidates.iter_mut().filter(|c| !c.trim.is_empty()) {
         let before = c.mention.start;
-        while let Some(&(_, end, _)) =
-            spans.iter().find(|(s, e, k)| *s == c.mention.start && *e < c.mention.end && c.trim.contains(k))
+        while let Some(&(_, end, _)) = spans
+            .iter()
+            .find(|(s, e, k)| *s == c.mention.start && *e < c.mention.end && c.trim.contains(k))
         {
             c.mention.start = end;
         }
@@ -137,7 +164,10 @@ fn trim(candidates: &mut [Candidate], text: &str) {
 fn select(mut candidates: Vec<Candidate>) -> Vec<Mention> {
     candidates.sort_by(|a, b| {
         let len = |c: &Candidate| c.mention.end - c.mention.start;
-        len(b).cmp(&len(a)).then(b.priority.cmp(&a.priority)).then(a.mention.start.cmp(&b.mention.start))
+        len(b)
+            .cmp(&len(a))
+            .then(b.priority.cmp(&a.priority))
+            .then(a.mention.start.cmp(&b.mention.start))
     });
     let len = candidates.iter().map(|c| c.mention.end).max().unwrap_or(0);
     let mut taken = vec![false; len];
@@ -161,8 +191,15 @@ pub struct CharIndex {
 
 impl CharIndex {
     pub fn new(text: &str) -> CharIndex {
-        let map = text.char_indices().enumerate().map(|(ci, (bi, _))| (bi, ci)).collect();
-        CharIndex { map, len: text.chars().count() }
+        let map = text
+            .char_indices()
+            .enumerate()
+            .map(|(ci, (bi, _))| (bi, ci))
+            .collect();
+        CharIndex {
+            map,
+            len: text.chars().count(),
+        }
     }
 
     pub fn char_at(&self, byte: usize) -> usize {

@@ -13,7 +13,9 @@ use std::ops::Range;
 
 use crate::date::{DateValue, Point};
 use crate::recognize::{CharIndex, Mention, Target};
-use crate::rules::{DATED, GROUP_SLOT, Kind, ORGANISATION_SLOT, Relation, Rules, Scope, TOPIC_SLOT};
+use crate::rules::{
+    DATED, GROUP_SLOT, Kind, ORGANISATION_SLOT, Relation, Rules, Scope, TOPIC_SLOT,
+};
 use crate::segment::{Paragraph, ParagraphKind};
 
 /// One end of a fact.
@@ -23,7 +25,11 @@ pub enum Node {
     Entity(usize),
     /// An entity found in the text; events carry their start date, as recurring meetings share
     /// a name.
-    Text { kind: Kind, label: String, date: Option<Point> },
+    Text {
+        kind: Kind,
+        label: String,
+        date: Option<Point>,
+    },
     /// The member states of `of`, or of the document's organisation.
     Group { of: Option<usize> },
     /// The document's organisation (the one named most often).
@@ -59,7 +65,12 @@ pub struct Fact {
 }
 
 /// Facts of one paragraph. Datelines and date lines give none.
-pub fn relate(rules: &Rules, paragraph: &Paragraph, index: usize, mentions: &[Mention]) -> Vec<Fact> {
+pub fn relate(
+    rules: &Rules,
+    paragraph: &Paragraph,
+    index: usize,
+    mentions: &[Mention],
+) -> Vec<Fact> {
     let scope = match paragraph.kind {
         ParagraphKind::Body => Scope::Body,
         ParagraphKind::Signature => Scope::Signature,
@@ -73,8 +84,11 @@ pub fn relate(rules: &Rules, paragraph: &Paragraph, index: usize, mentions: &[Me
         while next < mentions.len() && mentions[next].start < range.start {
             next += 1;
         }
-        let local: Vec<&Mention> =
-            mentions[next..].iter().take_while(|m| m.start < range.end).filter(|m| m.end <= range.end).collect();
+        let local: Vec<&Mention> = mentions[next..]
+            .iter()
+            .take_while(|m| m.start < range.end)
+            .filter(|m| m.end <= range.end)
+            .collect();
         let mut sentence = Sentence::new(&chars, range.clone(), &local);
         let mut found = Vec::new();
         for rule in rules.relations.iter().filter(|r| r.scope == scope) {
@@ -82,11 +96,23 @@ pub fn relate(rules: &Rules, paragraph: &Paragraph, index: usize, mentions: &[Me
                 sentence.apply_replacing(rules, rule, &mut found);
             }
         }
-        for rule in rules.relations.iter().filter(|r| r.scope == scope && r.replace.is_none()) {
+        for rule in rules
+            .relations
+            .iter()
+            .filter(|r| r.scope == scope && r.replace.is_none())
+        {
             sentence.apply(rules, rule, &mut found);
         }
         for (subject, predicate, object, rule, role) in propagate_event_dates(found) {
-            facts.push(Fact { subject, predicate, object, rule, paragraph: index, sentence: s, role });
+            facts.push(Fact {
+                subject,
+                predicate,
+                object,
+                rule,
+                paragraph: index,
+                sentence: s,
+                role,
+            });
         }
     }
     facts.sort();
@@ -122,7 +148,11 @@ impl<'a> Sentence<'a> {
     fn new(chars: &'a [char], range: Range<usize>, mentions: &[&Mention]) -> Sentence<'a> {
         let locals: Vec<Local> = mentions
             .iter()
-            .map(|m| Local { kind: m.kind, nodes: vec![node_of(m, chars)], span: m.start..m.end })
+            .map(|m| Local {
+                kind: m.kind,
+                nodes: vec![node_of(m, chars)],
+                span: m.start..m.end,
+            })
             .collect();
         let mut tokens = Vec::new();
         let mut pos = range.start;
@@ -137,7 +167,13 @@ impl<'a> Sentence<'a> {
                 pos += 1;
             }
         }
-        let mut s = Sentence { chars, locals, tokens, encoded: String::new(), index: CharIndex::new("") };
+        let mut s = Sentence {
+            chars,
+            locals,
+            tokens,
+            encoded: String::new(),
+            index: CharIndex::new(""),
+        };
         s.encode();
         s
     }
@@ -184,19 +220,35 @@ impl<'a> Sentence<'a> {
     /// tokens are spliced from the last match back to the first, then encoded once, so a
     /// sentence of any length costs one pass per rule.
     fn apply_replacing(&mut self, rules: &Rules, rule: &Relation, out: &mut Vec<RawFact>) {
-        let slots: Vec<&str> = rule.replace.as_deref().expect("replace rule").split(',').map(str::trim).collect();
+        let slots: Vec<&str> = rule
+            .replace
+            .as_deref()
+            .expect("replace rule")
+            .split(',')
+            .map(str::trim)
+            .collect();
         let mut replacements = Vec::new();
         for caps in rule.regex.captures_iter(&self.encoded) {
             let tokens = self.tokens_of(caps.get(0).unwrap().range());
             if self.excluded(rule, tokens.clone()) {
                 continue;
             }
-            let m = Match { sentence: self, caps: &caps, rule, rules, start: tokens.start };
+            let m = Match {
+                sentence: self,
+                caps: &caps,
+                rule,
+                rules,
+                start: tokens.start,
+            };
             out.extend(m.facts());
             let mut nodes: Vec<Node> = slots.iter().flat_map(|s| m.nodes(s)).collect();
             nodes.dedup();
             if let Some(first) = nodes.first() {
-                let local = Local { kind: first.kind(rules), nodes, span: self.span_of(tokens.clone()) };
+                let local = Local {
+                    kind: first.kind(rules),
+                    nodes,
+                    span: self.span_of(tokens.clone()),
+                };
                 replacements.push((tokens, local));
             }
         }
@@ -215,7 +267,16 @@ impl<'a> Sentence<'a> {
         for caps in rule.regex.captures_iter(&self.encoded) {
             let tokens = self.tokens_of(caps.get(0).unwrap().range());
             if !self.excluded(rule, tokens.clone()) {
-                out.extend(Match { sentence: self, caps: &caps, rule, rules, start: tokens.start }.facts());
+                out.extend(
+                    Match {
+                        sentence: self,
+                        caps: &caps,
+                        rule,
+                        rules,
+                        start: tokens.start,
+                    }
+                    .facts(),
+                );
             }
         }
     }
@@ -223,9 +284,14 @@ impl<'a> Sentence<'a> {
     /// A match is excluded when its text, with the few characters before it, matches the
     /// rule's `exclude` (`拟在杜尚别举行` is a plan, not a meeting held).
     fn excluded(&self, rule: &Relation, tokens: Range<usize>) -> bool {
-        let Some(re) = &rule.exclude else { return false };
+        let Some(re) = &rule.exclude else {
+            return false;
+        };
         let span = self.span_of(tokens);
-        let start = span.start.saturating_sub(EXCLUDE_CONTEXT).max(self.first_char());
+        let start = span
+            .start
+            .saturating_sub(EXCLUDE_CONTEXT)
+            .max(self.first_char());
         re.is_match(&self.chars[start..span.end].iter().collect::<String>())
     }
 
@@ -236,9 +302,14 @@ impl<'a> Sentence<'a> {
     /// The subject of the clause a match is in: the nearest group or list of states that opens
     /// the sentence (after a short adverbial such as `为此，`) or a clause (after `，` `；`).
     fn topic(&self, rules: &Rules, before: usize) -> Vec<Node> {
-        let opens = |i: usize| i == 0 || matches!(self.tokens[i - 1], Token::Char(c, _) if CLAUSE_BREAKS.contains(&c));
+        let opens = |i: usize| {
+            i == 0 || matches!(self.tokens[i - 1], Token::Char(c, _) if CLAUSE_BREAKS.contains(&c))
+        };
         let is_subject = |t: &Token| matches!(t, Token::Mention(m) if matches!(self.locals[*m].kind, Kind::Group | Kind::State));
-        let Some(start) = (0..before).rev().find(|&i| is_subject(&self.tokens[i]) && opens(i)) else {
+        let Some(start) = (0..before)
+            .rev()
+            .find(|&i| is_subject(&self.tokens[i]) && opens(i))
+        else {
             return Vec::new();
         };
         let mut nodes = Vec::new();
@@ -253,10 +324,13 @@ impl<'a> Sentence<'a> {
                 break;
             }
             // A list of states continues after a separator (`、`, `和`).
-            let gap: String = self.tokens[i + 1..].iter().map_while(|t| match t {
-                Token::Char(c, _) => Some(*c),
-                Token::Mention(_) => None,
-            }).collect();
+            let gap: String = self.tokens[i + 1..]
+                .iter()
+                .map_while(|t| match t {
+                    Token::Char(c, _) => Some(*c),
+                    Token::Mention(_) => None,
+                })
+                .collect();
             if !rules.list_separators.contains(&gap) {
                 break;
             }
@@ -277,10 +351,15 @@ struct Match<'s, 'a> {
 
 impl Match<'_, '_> {
     fn facts(&self) -> Vec<RawFact> {
-        let role = self.rule.role.as_deref().and_then(|g| self.caps.name(g)).map(|m| {
-            let text = self.sentence.text_of(self.sentence.tokens_of(m.range()));
-            text.trim().to_string()
-        });
+        let role = self
+            .rule
+            .role
+            .as_deref()
+            .and_then(|g| self.caps.name(g))
+            .map(|m| {
+                let text = self.sentence.text_of(self.sentence.tokens_of(m.range()));
+                text.trim().to_string()
+            });
         let mut out = Vec::new();
         for t in &self.rule.facts {
             let subjects = self.nodes(&t.subject);
@@ -290,11 +369,29 @@ impl Match<'_, '_> {
                     if t.predicate == DATED {
                         if let Node::Date(d) = o {
                             let day = |p: Point| Node::Date(DateValue { start: p, end: p });
-                            out.push((s.clone(), "startDate".into(), day(d.start), self.rule.id.clone(), None));
-                            out.push((s.clone(), "endDate".into(), day(d.end), self.rule.id.clone(), None));
+                            out.push((
+                                s.clone(),
+                                "startDate".into(),
+                                day(d.start),
+                                self.rule.id.clone(),
+                                None,
+                            ));
+                            out.push((
+                                s.clone(),
+                                "endDate".into(),
+                                day(d.end),
+                                self.rule.id.clone(),
+                                None,
+                            ));
                         }
                     } else if s != o {
-                        out.push((s.clone(), t.predicate.clone(), o.clone(), self.rule.id.clone(), role.clone()));
+                        out.push((
+                            s.clone(),
+                            t.predicate.clone(),
+                            o.clone(),
+                            self.rule.id.clone(),
+                            role.clone(),
+                        ));
                     }
                 }
             }
@@ -315,11 +412,22 @@ impl Match<'_, '_> {
                 Node::Date(d) => Some(d.start),
                 _ => None,
             });
-            return self.nodes(name).into_iter().map(|n| with_date(n, date)).collect();
+            return self
+                .nodes(name)
+                .into_iter()
+                .map(|n| with_date(n, date))
+                .collect();
         }
-        let Some(group) = self.caps.name(slot) else { return Vec::new() };
+        let Some(group) = self.caps.name(slot) else {
+            return Vec::new();
+        };
         let tokens = self.sentence.tokens_of(group.range());
-        let created = self.rule.create.iter().find(|(s, _)| s == slot).map(|(_, k)| *k);
+        let created = self
+            .rule
+            .create
+            .iter()
+            .find(|(s, _)| s == slot)
+            .map(|(_, k)| *k);
         let inner: Vec<Node> = self.sentence.tokens[tokens.clone()]
             .iter()
             .filter_map(|t| match t {
@@ -335,7 +443,13 @@ impl Match<'_, '_> {
                 // clause around it.
                 let named: Vec<Node> = inner
                     .into_iter()
-                    .filter(|n| kind == Kind::Initiative && matches!(n.kind(self.rules), Kind::Document | Kind::Initiative | Kind::Event))
+                    .filter(|n| {
+                        kind == Kind::Initiative
+                            && matches!(
+                                n.kind(self.rules),
+                                Kind::Document | Kind::Initiative | Kind::Event
+                            )
+                    })
                     .collect();
                 if !named.is_empty() {
                     return named;
@@ -344,11 +458,14 @@ impl Match<'_, '_> {
                 if label.chars().count() < 2 {
                     return Vec::new();
                 }
-                vec![Node::Text { kind, label, date: None }]
+                vec![Node::Text {
+                    kind,
+                    label,
+                    date: None,
+                }]
             }
         }
     }
-
 }
 
 /// Characters before a match that `exclude` also sees.
@@ -358,7 +475,15 @@ const CLAUSE_BREAKS: &[char] = &['，', '；', '：', ','];
 
 fn with_date(node: Node, date: Option<Point>) -> Node {
     match node {
-        Node::Text { kind: Kind::Event, label, date: None } => Node::Text { kind: Kind::Event, label, date },
+        Node::Text {
+            kind: Kind::Event,
+            label,
+            date: None,
+        } => Node::Text {
+            kind: Kind::Event,
+            label,
+            date,
+        },
         other => other,
     }
 }
@@ -370,14 +495,19 @@ fn node_of(m: &Mention, chars: &[char]) -> Node {
         Target::Date(d) => Node::Date(*d),
         Target::Text(label) => {
             let _ = chars;
-            Node::Text { kind: m.kind, label: label.clone(), date: None }
+            Node::Text {
+                kind: m.kind,
+                label: label.clone(),
+                date: None,
+            }
         }
     }
 }
 
 /// Trims punctuation a clause may begin or end with.
 fn clean_label(text: &str) -> String {
-    text.trim_matches(|c: char| c.is_whitespace() || "，、；：。,".contains(c)).to_string()
+    text.trim_matches(|c: char| c.is_whitespace() || "，、；：。,".contains(c))
+        .to_string()
 }
 
 /// Gives every undated mention of a text event the dates the same sentence gives it, so a
@@ -386,18 +516,43 @@ fn propagate_event_dates(found: Vec<RawFact>) -> Vec<RawFact> {
     let mut dates: BTreeMap<String, BTreeSet<Point>> = BTreeMap::new();
     for (s, p, o, ..) in &found {
         for n in [s, o] {
-            if let Node::Text { kind: Kind::Event, label, date: Some(d) } = n {
+            if let Node::Text {
+                kind: Kind::Event,
+                label,
+                date: Some(d),
+            } = n
+            {
                 dates.entry(label.clone()).or_default().insert(*d);
             }
         }
-        if let (Node::Text { kind: Kind::Event, label, date: None }, "startDate", Node::Date(d)) = (s, p.as_str(), o) {
+        if let (
+            Node::Text {
+                kind: Kind::Event,
+                label,
+                date: None,
+            },
+            "startDate",
+            Node::Date(d),
+        ) = (s, p.as_str(), o)
+        {
             dates.entry(label.clone()).or_default().insert(d.start);
         }
     }
     let expand = |n: &Node| -> Vec<Node> {
         match n {
-            Node::Text { kind: Kind::Event, label, date: None } => match dates.get(label) {
-                Some(ds) => ds.iter().map(|d| Node::Text { kind: Kind::Event, label: label.clone(), date: Some(*d) }).collect(),
+            Node::Text {
+                kind: Kind::Event,
+                label,
+                date: None,
+            } => match dates.get(label) {
+                Some(ds) => ds
+                    .iter()
+                    .map(|d| Node::Text {
+                        kind: Kind::Event,
+                        label: label.clone(),
+                        date: Some(*d),
+                    })
+                    .collect(),
                 None => vec![n.clone()],
             },
             _ => vec![n.clone()],
@@ -413,4 +568,3 @@ fn propagate_event_dates(found: Vec<RawFact>) -> Vec<RawFact> {
     }
     out
 }
-

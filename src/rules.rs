@@ -153,7 +153,10 @@ const SPECIAL_SLOTS: &[&str] = &[GROUP_SLOT, ORGANISATION_SLOT, TOPIC_SLOT];
 #[non_exhaustive]
 pub enum RulesError {
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{}", .0.join("\n"))]
     Invalid(Vec<String>),
 }
@@ -175,7 +178,9 @@ pub struct Entity {
 pub enum Surface {
     Entity(usize),
     /// A word for the member states; `of` names the organisation when the word does.
-    Group { of: Option<usize> },
+    Group {
+        of: Option<usize>,
+    },
 }
 
 #[derive(Debug)]
@@ -255,16 +260,22 @@ pub struct Rules {
 impl Rules {
     /// The rules compiled into the binary.
     pub fn embedded() -> Result<Rules, RulesError> {
-        let files = EMBEDDED.iter().map(|(p, c)| (format!("rules/{p}"), c.to_string())).collect();
+        let files = EMBEDDED
+            .iter()
+            .map(|(p, c)| (format!("rules/{p}"), c.to_string()))
+            .collect();
         compile(files)
     }
 
     /// Every `*.toml` under `dir`, read at run time.
     pub fn from_dir(dir: &Path) -> Result<Rules, RulesError> {
         let mut files = Vec::new();
-        read_dir_sorted(dir, dir, &mut files)?;
+        read_dir_sorted(dir, &mut files)?;
         if files.is_empty() {
-            return Err(RulesError::Invalid(vec![format!("{}: no rule files (*.toml) found", dir.display())]));
+            return Err(RulesError::Invalid(vec![format!(
+                "{}: no rule files (*.toml) found",
+                dir.display()
+            )]));
         }
         compile(files)
     }
@@ -275,20 +286,32 @@ impl Rules {
 
     /// The entity a surface form names, if any (used to resolve test expectations too).
     pub fn lookup_surface(&self, text: &str) -> Option<&Surface> {
-        self.surfaces.iter().find(|(s, _)| s == text).map(|(_, t)| t)
+        self.surfaces
+            .iter()
+            .find(|(s, _)| s == text)
+            .map(|(_, t)| t)
     }
 }
 
-fn read_dir_sorted(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> Result<(), RulesError> {
-    let io = |source| RulesError::Io { path: dir.display().to_string(), source };
-    let mut entries: Vec<_> = fs::read_dir(dir).map_err(io)?.flatten().map(|e| e.path()).collect();
+fn read_dir_sorted(dir: &Path, out: &mut Vec<(String, String)>) -> Result<(), RulesError> {
+    let io = |source| RulesError::Io {
+        path: dir.display().to_string(),
+        source,
+    };
+    let mut entries: Vec<_> = fs::read_dir(dir)
+        .map_err(io)?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     entries.sort();
     for path in entries {
         if path.is_dir() {
-            read_dir_sorted(root, &path, out)?;
+            read_dir_sorted(&path, out)?;
         } else if path.extension().is_some_and(|e| e == "toml") {
-            let content = fs::read_to_string(&path)
-                .map_err(|source| RulesError::Io { path: path.display().to_string(), source })?;
+            let content = fs::read_to_string(&path).map_err(|source| RulesError::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
             out.push((path.display().to_string(), content));
         }
     }
@@ -403,7 +426,8 @@ struct Diagnostics<'a> {
 impl Diagnostics<'_> {
     fn at(&mut self, span: std::ops::Range<usize>, message: impl fmt::Display) {
         let (line, col) = line_col(self.content, span.start);
-        self.errors.push(format!("{}:{line}:{col}: {message}", self.file));
+        self.errors
+            .push(format!("{}:{line}:{col}: {message}", self.file));
     }
 }
 
@@ -447,12 +471,22 @@ fn compile(files: Vec<(String, String)>) -> Result<Rules, RulesError> {
             }
         }
     }
-    let mut b = Builder { layout: Layout { heading_max_chars: 16, ..Layout::default() }, ..Builder::default() };
+    let mut b = Builder {
+        layout: Layout {
+            heading_max_chars: 16,
+            ..Layout::default()
+        },
+        ..Builder::default()
+    };
     // Entities first, so that patterns, words and relations can refer to them; entries that
     // only add to an entity defined elsewhere wait until every definition is read.
     let mut overlays = Vec::new();
     for (path, content, raw) in &mut parsed {
-        let mut d = Diagnostics { file: path, content, errors: &mut errors };
+        let mut d = Diagnostics {
+            file: path,
+            content,
+            errors: &mut errors,
+        };
         for e in std::mem::take(&mut raw.entity) {
             let defines = e.kind.is_some() && e.labels.zh.is_some();
             if defines || b.by_key.contains_key(e.id.get_ref()) {
@@ -463,16 +497,29 @@ fn compile(files: Vec<(String, String)>) -> Result<Rules, RulesError> {
         }
     }
     for (path, content, e) in overlays {
-        let mut d = Diagnostics { file: path, content, errors: &mut errors };
+        let mut d = Diagnostics {
+            file: path,
+            content,
+            errors: &mut errors,
+        };
         b.add_entity(e, &mut d);
     }
     for (path, content, raw) in &mut parsed {
-        let mut d = Diagnostics { file: path, content, errors: &mut errors };
+        let mut d = Diagnostics {
+            file: path,
+            content,
+            errors: &mut errors,
+        };
         b.add_lexicon(raw, &mut d);
     }
-    b.offices.sort_by(|a, b| b.chars().count().cmp(&a.chars().count()).then(a.cmp(b)));
+    b.offices
+        .sort_by(|a, b| b.chars().count().cmp(&a.chars().count()).then(a.cmp(b)));
     for (path, content, raw) in &mut parsed {
-        let mut d = Diagnostics { file: path, content, errors: &mut errors };
+        let mut d = Diagnostics {
+            file: path,
+            content,
+            errors: &mut errors,
+        };
         b.add_rules(std::mem::take(raw), &mut d);
     }
     b.resolve_groups(&mut errors);
@@ -484,7 +531,11 @@ fn compile(files: Vec<(String, String)>) -> Result<Rules, RulesError> {
         .match_kind(MatchKind::LeftmostLongest)
         .kind(Some(AhoCorasickKind::DFA))
         .build(b.surfaces.iter().map(|(s, _)| s.as_str()))
-        .map_err(|e| RulesError::Invalid(vec![format!("rules: cannot build the gazetteer automaton: {e}")]))?;
+        .map_err(|e| {
+            RulesError::Invalid(vec![format!(
+                "rules: cannot build the gazetteer automaton: {e}"
+            )])
+        })?;
     let organisations = organisation_automaton(&b.entities)?;
     Ok(Rules {
         organisations,
@@ -504,34 +555,66 @@ fn compile(files: Vec<(String, String)>) -> Result<Rules, RulesError> {
 
 fn organisation_automaton(entities: &[Entity]) -> Result<(AhoCorasick, Vec<usize>), RulesError> {
     let mut surfaces = Vec::new();
-    for (i, e) in entities.iter().enumerate().filter(|(_, e)| e.kind == Kind::Organization) {
-        surfaces.extend(std::iter::once(&e.zh).chain(&e.aliases).map(|s| (s.clone(), i)));
+    for (i, e) in entities
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.kind == Kind::Organization)
+    {
+        surfaces.extend(
+            std::iter::once(&e.zh)
+                .chain(&e.aliases)
+                .map(|s| (s.clone(), i)),
+        );
     }
     let automaton = AhoCorasick::builder()
         .match_kind(MatchKind::LeftmostLongest)
         .build(surfaces.iter().map(|(s, _)| s.as_str()))
-        .map_err(|e| RulesError::Invalid(vec![format!("rules: cannot build the organisation automaton: {e}")]))?;
+        .map_err(|e| {
+            RulesError::Invalid(vec![format!(
+                "rules: cannot build the organisation automaton: {e}"
+            )])
+        })?;
     Ok((automaton, surfaces.into_iter().map(|(_, i)| i).collect()))
 }
 
 impl Builder {
     fn add_entity(&mut self, raw: RawEntity, d: &mut Diagnostics) {
         let key = raw.id.get_ref().clone();
-        if key.is_empty() || !key.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_') {
-            d.at(raw.id.span(), format_args!("entity id {key:?} must be lower-case ASCII letters, digits and _"));
+        if key.is_empty()
+            || !key
+                .bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
+        {
+            d.at(
+                raw.id.span(),
+                format_args!("entity id {key:?} must be lower-case ASCII letters, digits and _"),
+            );
             return;
         }
         let kind = match &raw.kind {
-            Some(k) => match Kind::parse(k.get_ref()).filter(|k| k.is_entity() && *k != Kind::Group) {
-                Some(kind) => Some(kind),
-                None => return d.at(k.span(), format_args!("unknown entity type {:?}", k.get_ref())),
-            },
+            Some(k) => {
+                match Kind::parse(k.get_ref()).filter(|k| k.is_entity() && *k != Kind::Group) {
+                    Some(kind) => Some(kind),
+                    None => {
+                        return d.at(
+                            k.span(),
+                            format_args!("unknown entity type {:?}", k.get_ref()),
+                        );
+                    }
+                }
+            }
             None => None,
         };
         if let Some(w) = &raw.wikidata {
-            let ok = w.get_ref().strip_prefix('Q').is_some_and(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()));
+            let ok = w
+                .get_ref()
+                .strip_prefix('Q')
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()));
             if !ok {
-                return d.at(w.span(), format_args!("wikidata id {:?} is not of the form Q123", w.get_ref()));
+                return d.at(
+                    w.span(),
+                    format_args!("wikidata id {:?} is not of the form Q123", w.get_ref()),
+                );
             }
         }
         let aliases = raw.aliases.iter().map(|a| a.get_ref().clone());
@@ -546,7 +629,10 @@ impl Builder {
             return;
         }
         let (Some(kind), Some(zh)) = (kind, raw.labels.zh.as_ref()) else {
-            return d.at(raw.id.span(), format_args!("entity {key:?} needs a type and labels.zh"));
+            return d.at(
+                raw.id.span(),
+                format_args!("entity {key:?} needs a type and labels.zh"),
+            );
         };
         self.by_key.insert(key.clone(), self.entities.len());
         self.entities.push(Entity {
@@ -568,24 +654,32 @@ impl Builder {
         if let Some(k) = &raw.kind
             && Kind::parse(k.get_ref()) != Some(e.kind)
         {
-            d.at(k.span(), format_args!("entity {key:?} is already a {}", e.kind));
+            d.at(
+                k.span(),
+                format_args!("entity {key:?} is already a {}", e.kind),
+            );
         }
         if let Some(zh) = &raw.labels.zh
             && zh.get_ref() != &e.zh
         {
-            d.at(zh.span(), format_args!("entity {key:?} already has the label {:?}", e.zh));
+            d.at(
+                zh.span(),
+                format_args!("entity {key:?} already has the label {:?}", e.zh),
+            );
         }
         match (&raw.labels.en, &e.en) {
-            (Some(new), Some(old)) if new != old => {
-                d.at(raw.id.span(), format_args!("entity {key:?} already has the English label {old:?}"))
-            }
+            (Some(new), Some(old)) if new != old => d.at(
+                raw.id.span(),
+                format_args!("entity {key:?} already has the English label {old:?}"),
+            ),
             (Some(new), None) => e.en = Some(new.clone()),
             _ => {}
         }
         match (&raw.wikidata, &e.wikidata) {
-            (Some(new), Some(old)) if new.get_ref() != old => {
-                d.at(new.span(), format_args!("entity {key:?} already has the Wikidata id {old}"))
-            }
+            (Some(new), Some(old)) if new.get_ref() != old => d.at(
+                new.span(),
+                format_args!("entity {key:?} already has the Wikidata id {old}"),
+            ),
             (Some(new), None) => e.wikidata = Some(new.get_ref().clone()),
             _ => {}
         }
@@ -600,7 +694,13 @@ impl Builder {
     fn check_surfaces(&self, raw: &RawEntity, d: &mut Diagnostics) {
         for a in raw.aliases.iter().chain(raw.labels.zh.iter()) {
             if a.get_ref().chars().count() < 2 {
-                d.at(a.span(), format_args!("surface {:?} is too short: one character matches everywhere", a.get_ref()));
+                d.at(
+                    a.span(),
+                    format_args!(
+                        "surface {:?} is too short: one character matches everywhere",
+                        a.get_ref()
+                    ),
+                );
             }
         }
     }
@@ -608,11 +708,15 @@ impl Builder {
     fn add_surface(&mut self, text: &str, target: Surface, errors: &mut Vec<String>, place: &str) {
         if let Some(&i) = self.surface_index.get(text) {
             if self.surfaces[i].1 != target {
-                errors.push(format!("{place}: surface {text:?} already names {}", self.describe(&self.surfaces[i].1)));
+                errors.push(format!(
+                    "{place}: surface {text:?} already names {}",
+                    self.describe(&self.surfaces[i].1)
+                ));
             }
             return;
         }
-        self.surface_index.insert(text.to_string(), self.surfaces.len());
+        self.surface_index
+            .insert(text.to_string(), self.surfaces.len());
         self.surfaces.push((text.to_string(), target));
     }
 
@@ -627,7 +731,9 @@ impl Builder {
         for i in 0..self.entities.len() {
             let e = &self.entities[i];
             let place = format!("rules: entity {}", e.key);
-            let forms: Vec<String> = std::iter::once(e.zh.clone()).chain(e.aliases.iter().cloned()).collect();
+            let forms: Vec<String> = std::iter::once(e.zh.clone())
+                .chain(e.aliases.iter().cloned())
+                .collect();
             for f in forms {
                 self.add_surface(&f, Surface::Entity(i), errors, &place);
             }
@@ -658,17 +764,22 @@ impl Builder {
             let (line, col) = line_col(d.content, w.zh.span().start);
             let place = format!("{}:{line}:{col}", d.file);
             let of = w.of.map(|o| o.into_inner());
-            self.pending_groups.push((w.zh.into_inner(), of, place, 0..0));
+            self.pending_groups
+                .push((w.zh.into_inner(), of, place, 0..0));
         }
-        self.list_separators.extend(std::mem::take(&mut raw.list_separators));
-        self.list_item_suffixes.extend(std::mem::take(&mut raw.list_item_suffixes));
+        self.list_separators
+            .extend(std::mem::take(&mut raw.list_separators));
+        self.list_item_suffixes
+            .extend(std::mem::take(&mut raw.list_item_suffixes));
         for (k, v) in std::mem::take(&mut raw.numerals) {
             let mut chars = k.chars();
             match (chars.next(), chars.next()) {
                 (Some(c), None) => {
                     self.numerals.insert(c, v);
                 }
-                _ => d.errors.push(format!("{}: numeral {k:?} must be one character", d.file)),
+                _ => d
+                    .errors
+                    .push(format!("{}: numeral {k:?} must be one character", d.file)),
             }
         }
         if let Some(layout) = raw.layout.take() {
@@ -681,7 +792,11 @@ impl Builder {
             self.add_pattern(p, d);
         }
         for r in raw.relation {
-            let lex = Lexicon { separators: &self.list_separators, suffixes: &self.list_item_suffixes, offices: &self.offices };
+            let lex = Lexicon {
+                separators: &self.list_separators,
+                suffixes: &self.list_item_suffixes,
+                offices: &self.offices,
+            };
             if let Some(rel) = compile_relation(r, &lex, d) {
                 self.relations.push(rel);
             }
@@ -706,7 +821,10 @@ impl Builder {
 
     fn add_pattern(&mut self, p: RawPattern, d: &mut Diagnostics) {
         let Some(kind) = Kind::parse(p.kind.get_ref()) else {
-            return d.at(p.kind.span(), format_args!("unknown type {:?}", p.kind.get_ref()));
+            return d.at(
+                p.kind.span(),
+                format_args!("unknown type {:?}", p.kind.get_ref()),
+            );
         };
         let mut trim = Vec::new();
         for t in &p.trim {
@@ -715,9 +833,18 @@ impl Builder {
                 None => d.at(t.span(), format_args!("unknown type {:?}", t.get_ref())),
             }
         }
-        let source = Spanned::new(p.regex.span(), expand_offices(p.regex.get_ref(), &self.offices));
+        let source = Spanned::new(
+            p.regex.span(),
+            expand_offices(p.regex.get_ref(), &self.offices),
+        );
         if let Some(regex) = compile_regex(&source, d) {
-            self.patterns.push(Pattern { id: p.id, kind, regex, priority: p.priority, trim });
+            self.patterns.push(Pattern {
+                id: p.id,
+                kind,
+                regex,
+                priority: p.priority,
+                trim,
+            });
         }
     }
 }
@@ -726,7 +853,13 @@ fn compile_regex(source: &Spanned<String>, d: &mut Diagnostics) -> Option<Regex>
     match Regex::new(source.get_ref()) {
         Ok(re) => Some(re),
         Err(e) => {
-            d.at(source.span(), format_args!("invalid regex: {}", e.to_string().lines().last().unwrap_or("")));
+            d.at(
+                source.span(),
+                format_args!(
+                    "invalid regex: {}",
+                    e.to_string().lines().last().unwrap_or("")
+                ),
+            );
             None
         }
     }
@@ -754,8 +887,14 @@ pub fn expand_slots(pattern: &str, lex: &Lexicon) -> Result<String, String> {
     while let Some(open) = rest.find('{') {
         // `{3,80}` and other regex repetitions pass through untouched.
         let after = &rest[open + 1..];
-        let escaped = ["\\x", "\\p", "\\P"].iter().any(|e| rest[..open].ends_with(e));
-        let is_slot = !escaped && after.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+        let escaped = ["\\x", "\\p", "\\P"]
+            .iter()
+            .any(|e| rest[..open].ends_with(e));
+        let is_slot = !escaped
+            && after
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
         let Some(close) = after.find('}').filter(|_| is_slot) else {
             out.push_str(&rest[..open + 1]);
             rest = after;
@@ -763,19 +902,28 @@ pub fn expand_slots(pattern: &str, lex: &Lexicon) -> Result<String, String> {
         };
         out.push_str(&rest[..open]);
         let body = &after[..close];
-        let (name, types) = body.split_once(':').ok_or_else(|| format!("slot {{{body}}} needs name:Type"))?;
+        let (name, types) = body
+            .split_once(':')
+            .ok_or_else(|| format!("slot {{{body}}} needs name:Type"))?;
         let (types, list) = match types.strip_suffix('+') {
             Some(t) => (t, true),
             None => (types, false),
         };
         let mut class = String::from("[");
         for t in types.split('|') {
-            let kind = Kind::parse(t).ok_or_else(|| format!("slot {{{body}}}: unknown type {t:?}"))?;
+            let kind =
+                Kind::parse(t).ok_or_else(|| format!("slot {{{body}}}: unknown type {t:?}"))?;
             class.push_str(&format!("\\x{{{:X}}}", kind.placeholder() as u32));
         }
         class.push(']');
         let inner = if list {
-            let alt = |words: &[String]| words.iter().map(|s| regex::escape(s)).collect::<Vec<_>>().join("|");
+            let alt = |words: &[String]| {
+                words
+                    .iter()
+                    .map(|s| regex::escape(s))
+                    .collect::<Vec<_>>()
+                    .join("|")
+            };
             let item = format!("{class}(?:{})?", alt(lex.suffixes));
             format!("{item}(?:(?:{}){item})*", alt(lex.separators))
         } else {
@@ -803,7 +951,13 @@ fn compile_relation(r: RawRelation, lex: &Lexicon, d: &mut Diagnostics) -> Optio
     let regex = match Regex::new(&expanded) {
         Ok(re) => re,
         Err(e) => {
-            d.at(r.pattern.span(), format_args!("invalid pattern: {}", e.to_string().lines().last().unwrap_or("")));
+            d.at(
+                r.pattern.span(),
+                format_args!(
+                    "invalid pattern: {}",
+                    e.to_string().lines().last().unwrap_or("")
+                ),
+            );
             return None;
         }
     };
@@ -821,17 +975,30 @@ fn compile_relation(r: RawRelation, lex: &Lexicon, d: &mut Diagnostics) -> Optio
         }
         for slot in [s, o].into_iter().flat_map(|x| x.split('@')) {
             if !SPECIAL_SLOTS.contains(&slot) && !names.contains(&slot) {
-                d.at(f.span(), format_args!("slot {slot:?} is not in the pattern"));
+                d.at(
+                    f.span(),
+                    format_args!("slot {slot:?} is not in the pattern"),
+                );
             }
         }
-        facts.push(FactTemplate { subject: s.into(), predicate: p.into(), object: o.into() });
+        facts.push(FactTemplate {
+            subject: s.into(),
+            predicate: p.into(),
+            object: o.into(),
+        });
     }
     let mut create = Vec::new();
     for (slot, kind) in &r.create {
         match Kind::parse(kind.get_ref()).filter(|k| k.is_entity()) {
             Some(k) if names.contains(&slot.as_str()) => create.push((slot.clone(), k)),
-            Some(_) => d.at(kind.span(), format_args!("create: slot {slot:?} is not in the pattern")),
-            None => d.at(kind.span(), format_args!("create: unknown entity type {:?}", kind.get_ref())),
+            Some(_) => d.at(
+                kind.span(),
+                format_args!("create: slot {slot:?} is not in the pattern"),
+            ),
+            None => d.at(
+                kind.span(),
+                format_args!("create: unknown entity type {:?}", kind.get_ref()),
+            ),
         }
     }
     let exclude = r.exclude.as_ref().and_then(|e| compile_regex(e, d));
@@ -839,14 +1006,20 @@ fn compile_relation(r: RawRelation, lex: &Lexicon, d: &mut Diagnostics) -> Optio
         None | Some("body") => Scope::Body,
         Some("signature") => Scope::Signature,
         Some(other) => {
-            d.at(r.scope.as_ref().unwrap().span(), format_args!("scope {other:?}: use body or signature"));
+            d.at(
+                r.scope.as_ref().unwrap().span(),
+                format_args!("scope {other:?}: use body or signature"),
+            );
             Scope::Body
         }
     };
     if let Some(rep) = &r.replace {
         for slot in rep.get_ref().split(',').flat_map(|x| x.split('@')) {
             if !names.contains(&slot.trim()) {
-                d.at(rep.span(), format_args!("replace: slot {slot:?} is not in the pattern"));
+                d.at(
+                    rep.span(),
+                    format_args!("replace: slot {slot:?} is not in the pattern"),
+                );
             }
         }
     }

@@ -16,7 +16,9 @@ const TERMINALS: &[char] = &['。', '！', '？', '!', '?'];
 /// Closers that may follow a terminal inside the same sentence.
 const CLOSERS: &[char] = &['”', '’', '）', ')', '」', '』', '》'];
 /// Punctuation that a heading or title line never contains.
-const PUNCTUATION: &[char] = &['。', '，', '、', '；', '：', '！', '？', ',', ';', ':', '“', '”', '（', '）'];
+const PUNCTUATION: &[char] = &[
+    '。', '，', '、', '；', '：', '！', '？', ',', ';', ':', '“', '”', '（', '）',
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ParagraphKind {
@@ -74,7 +76,12 @@ impl Line {
         self.chars.len()
     }
     fn ends_sentence(&self) -> bool {
-        let mut rev = self.chars.iter().rev().map(|(c, _)| *c).skip_while(|c| CLOSERS.contains(c));
+        let mut rev = self
+            .chars
+            .iter()
+            .rev()
+            .map(|(c, _)| *c)
+            .skip_while(|c| CLOSERS.contains(c));
         rev.next().is_some_and(|c| TERMINALS.contains(&c))
     }
 }
@@ -140,7 +147,11 @@ fn trimmed(mut chars: Vec<(char, usize)>) -> Line {
     }
     let lead = chars.iter().take_while(|(c, _)| c.is_whitespace()).count();
     chars.drain(..lead);
-    let kind = if chars.is_empty() { LineKind::Blank } else { LineKind::Text };
+    let kind = if chars.is_empty() {
+        LineKind::Blank
+    } else {
+        LineKind::Text
+    };
     Line { chars, kind }
 }
 
@@ -176,34 +187,57 @@ fn classify(lines: &mut [Line], layout: &Layout, is_date_line: &dyn Fn(&str) -> 
 fn is_signature(line: &Line) -> bool {
     let c = &line.chars;
     line.len() <= 40
-        && !c.iter().any(|(ch, _)| matches!(ch, '。' | '，' | '；' | '：') || TERMINALS.contains(ch))
+        && !c
+            .iter()
+            .any(|(ch, _)| matches!(ch, '。' | '，' | '；' | '：') || TERMINALS.contains(ch))
         && c.windows(3).any(|w| is_cjk(w[0].0) && w[1].0 == ' ')
-        && c.iter().rev().take_while(|(ch, _)| *ch != ' ').all(|(ch, _)| is_cjk(*ch) || *ch == '·')
+        && c.iter()
+            .rev()
+            .take_while(|(ch, _)| *ch != ' ')
+            .all(|(ch, _)| is_cjk(*ch) || *ch == '·')
 }
 
 fn is_title(line: &Line) -> bool {
-    line.len() <= 60 && !line.chars.iter().any(|(c, _)| PUNCTUATION.contains(c) || TERMINALS.contains(c))
+    line.len() <= 60
+        && !line
+            .chars
+            .iter()
+            .any(|(c, _)| PUNCTUATION.contains(c) || TERMINALS.contains(c))
 }
 
 fn is_heading(line: &Line, layout: &Layout) -> bool {
     line.len() <= layout.heading_max_chars
         && line.chars.first().is_some_and(|(c, _)| is_cjk(*c))
-        && !line.chars.iter().any(|(c, _)| PUNCTUATION.contains(c) || TERMINALS.contains(c) || c.is_whitespace())
+        && !line
+            .chars
+            .iter()
+            .any(|(c, _)| PUNCTUATION.contains(c) || TERMINALS.contains(c) || c.is_whitespace())
 }
 
 fn has_text_after(lines: &[Line], i: usize) -> bool {
-    lines[i + 1..].iter().any(|l| l.kind != LineKind::Blank && l.len() > 0)
+    lines[i + 1..]
+        .iter()
+        .any(|l| l.kind != LineKind::Blank && l.len() > 0)
 }
 
 /// Text lines mostly ending without a terminal mean the print layout: lines are wrapped and
 /// must be joined; otherwise each line is a paragraph.
 fn is_wrapped(lines: &[Line]) -> bool {
-    let long: Vec<&Line> = lines.iter().filter(|l| l.kind == LineKind::Text && l.len() >= 15).collect();
+    let long: Vec<&Line> = lines
+        .iter()
+        .filter(|l| l.kind == LineKind::Text && l.len() >= 15)
+        .collect();
     let open = long.iter().filter(|l| !l.ends_sentence()).count();
     !long.is_empty() && open * 10 >= long.len() * 3
 }
 
-fn flush(out: &mut Segmented, chars: &mut Vec<(char, usize)>, section: &Option<String>, kind: ParagraphKind, n: &Normalized) {
+fn flush(
+    out: &mut Segmented,
+    chars: &mut Vec<(char, usize)>,
+    section: &Option<String>,
+    kind: ParagraphKind,
+    n: &Normalized,
+) {
     if chars.is_empty() {
         return;
     }
@@ -211,7 +245,11 @@ fn flush(out: &mut Segmented, chars: &mut Vec<(char, usize)>, section: &Option<S
     let text: String = joined.iter().map(|(c, _)| c).collect();
     let mut origin: Vec<usize> = joined.iter().map(|(_, i)| n.origin[*i]).collect();
     origin.push(joined.last().map_or(0, |(_, i)| n.origin[*i + 1]));
-    let sentences = if kind == ParagraphKind::Body { split_sentences(&text) } else { vec![0..joined.len()] };
+    let sentences = if kind == ParagraphKind::Body {
+        split_sentences(&text)
+    } else {
+        std::iter::once(0..joined.len()).collect()
+    };
     out.paragraphs.push(Paragraph {
         number: out.paragraphs.len() + 1,
         section: section.clone(),
@@ -233,7 +271,9 @@ fn close_up(chars: Vec<(char, usize)>, keep_one: bool) -> Vec<(char, usize)> {
         }
         let prev = out.last().map(|(c, _)| *c);
         let next = chars[i + 1..].iter().map(|(c, _)| *c).find(|c| *c != ' ');
-        let latin = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c.is_ascii_punctuation());
+        let latin = |c: Option<char>| {
+            c.is_some_and(|c| c.is_ascii_alphanumeric() || c.is_ascii_punctuation())
+        };
         let keep = (latin(prev) && latin(next)) || keep_one;
         if keep && prev.is_some_and(|p| p != ' ') {
             out.push((' ', pos));
@@ -250,7 +290,9 @@ fn split_sentences(text: &str) -> Vec<Range<usize>> {
     while i < chars.len() {
         if TERMINALS.contains(&chars[i]) {
             let mut end = i + 1;
-            while end < chars.len() && (CLOSERS.contains(&chars[end]) || TERMINALS.contains(&chars[end])) {
+            while end < chars.len()
+                && (CLOSERS.contains(&chars[end]) || TERMINALS.contains(&chars[end]))
+            {
                 end += 1;
             }
             out.push(start..end);
@@ -272,18 +314,29 @@ mod tests {
     use crate::normalize::normalize;
 
     fn seg(text: &str) -> Segmented {
-        let layout = Layout { heading_max_chars: 12, ..Layout::default() };
-        segment(&normalize(text), &layout, &|l| l.starts_with("2020年") && l.ends_with('日'))
+        let layout = Layout {
+            heading_max_chars: 12,
+            ..Layout::default()
+        };
+        segment(&normalize(text), &layout, &|l| {
+            l.starts_with("2020年") && l.ends_with('日')
+        })
     }
 
     #[test]
     fn print_layout_is_joined() {
-        let s = seg("标题宣言\n\n成员国高度评价“团结协作 2019-\n2021”第一、第二阶段边防特别行动，成员\n\n国主管机关联合反恐\n演习。\n下一段。\n\n经贸合作\n\n成员国将落实 2018\n年 6月 10日签署的文件。\n");
+        let s = seg(
+            "标题宣言\n\n成员国高度评价“团结协作 2019-\n2021”第一、第二阶段边防特别行动，成员\n\n国主管机关联合反恐\n演习。\n下一段。\n\n经贸合作\n\n成员国将落实 2018\n年 6月 10日签署的文件。\n",
+        );
         let texts: Vec<&str> = s.paragraphs.iter().map(|p| p.text.as_str()).collect();
         assert_eq!(s.title.as_deref(), Some("标题宣言"));
         assert_eq!(
             texts,
-            ["成员国高度评价“团结协作2019—2021”第一、第二阶段边防特别行动，成员国主管机关联合反恐演习。", "下一段。", "成员国将落实2018年6月10日签署的文件。"]
+            [
+                "成员国高度评价“团结协作2019—2021”第一、第二阶段边防特别行动，成员国主管机关联合反恐演习。",
+                "下一段。",
+                "成员国将落实2018年6月10日签署的文件。"
+            ]
         );
         assert_eq!(s.paragraphs[2].section.as_deref(), Some("经贸合作"));
         assert_eq!(s.paragraphs[0].section, None);
@@ -291,9 +344,19 @@ mod tests {
 
     #[test]
     fn web_layout_and_signature_block() {
-        let s = seg("　　成员国欢迎了。第二个句子？\n　　安全合作\n　　成员国支持。\n　　印度共和国总理\u{a0}\u{a0}\u{a0}莫迪\n　　2020年11月10日  \n");
+        let s = seg(
+            "　　成员国欢迎了。第二个句子？\n　　安全合作\n　　成员国支持。\n　　印度共和国总理\u{a0}\u{a0}\u{a0}莫迪\n　　2020年11月10日  \n",
+        );
         let kinds: Vec<ParagraphKind> = s.paragraphs.iter().map(|p| p.kind).collect();
-        assert_eq!(kinds, [ParagraphKind::Body, ParagraphKind::Body, ParagraphKind::Signature, ParagraphKind::DateLine]);
+        assert_eq!(
+            kinds,
+            [
+                ParagraphKind::Body,
+                ParagraphKind::Body,
+                ParagraphKind::Signature,
+                ParagraphKind::DateLine
+            ]
+        );
         assert_eq!(s.paragraphs[0].sentences, vec![0..7, 7..13]);
         assert_eq!(s.paragraphs[2].text, "印度共和国总理 莫迪");
         assert_eq!(s.title, None);

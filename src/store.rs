@@ -24,7 +24,10 @@ const FORMAT: u32 = 1;
 #[non_exhaustive]
 pub enum StoreError {
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: unreadable store snapshot: {message}")]
     Corrupt { path: String, message: String },
     #[error("store: {0}")]
@@ -34,7 +37,10 @@ pub enum StoreError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
-    move |source| StoreError::Io { path: path.display().to_string(), source }
+    move |source| StoreError::Io {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -66,10 +72,11 @@ impl Store {
         let manifest_path = dir.join(MANIFEST);
         let manifest = if manifest_path.exists() {
             let text = fs::read_to_string(&manifest_path).map_err(io_err(&manifest_path))?;
-            let manifest: Manifest = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
-                path: manifest_path.display().to_string(),
-                message: e.to_string(),
-            })?;
+            let manifest: Manifest =
+                serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
+                    path: manifest_path.display().to_string(),
+                    message: e.to_string(),
+                })?;
             if manifest.format != FORMAT {
                 return Err(StoreError::Corrupt {
                     path: manifest_path.display().to_string(),
@@ -79,29 +86,52 @@ impl Store {
             load(&db, &dir.join(&manifest.quads_file))?;
             manifest
         } else {
-            Manifest { format: FORMAT, ..Manifest::default() }
+            Manifest {
+                format: FORMAT,
+                ..Manifest::default()
+            }
         };
         Ok(Store { db, dir, manifest })
     }
 
     /// Replaces everything in the given named graphs by `quads` (which must lie in them).
-    pub fn replace_graphs(&mut self, graphs: &[NamedNode], quads: &[Quad]) -> Result<(), StoreError> {
+    pub fn replace_graphs(
+        &mut self,
+        graphs: &[NamedNode],
+        quads: &[Quad],
+    ) -> Result<(), StoreError> {
         for g in graphs {
-            self.db.remove_named_graph(g).map_err(|e| StoreError::Backend(e.to_string()))?;
+            self.db
+                .remove_named_graph(g)
+                .map_err(|e| StoreError::Backend(e.to_string()))?;
         }
-        self.db.extend(quads.iter().cloned()).map_err(|e| StoreError::Backend(e.to_string()))
+        self.db
+            .extend(quads.iter().cloned())
+            .map_err(|e| StoreError::Backend(e.to_string()))
     }
 
     /// Every quad, sorted, so dumps are byte-identical run to run.
     pub fn sorted_quads(&self) -> Result<Vec<Quad>, StoreError> {
-        let mut quads: Vec<Quad> =
-            self.db.iter().collect::<Result<_, _>>().map_err(|e| StoreError::Backend(e.to_string()))?;
-        quads.sort_by_cached_key(|q| (q.graph_name.to_string(), q.subject.to_string(), q.predicate.to_string(), q.object.to_string()));
+        let mut quads: Vec<Quad> = self
+            .db
+            .iter()
+            .collect::<Result<_, _>>()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        quads.sort_by_cached_key(|q| {
+            (
+                q.graph_name.to_string(),
+                q.subject.to_string(),
+                q.predicate.to_string(),
+                q.object.to_string(),
+            )
+        });
         Ok(quads)
     }
 
     pub fn len(&self) -> Result<usize, StoreError> {
-        self.db.len().map_err(|e| StoreError::Backend(e.to_string()))
+        self.db
+            .len()
+            .map_err(|e| StoreError::Backend(e.to_string()))
     }
 
     pub fn is_empty(&self) -> Result<bool, StoreError> {
@@ -110,9 +140,14 @@ impl Store {
 
     /// Runs a SPARQL query with the union of all named graphs as the default graph.
     pub fn query(&self, sparql: &str) -> Result<QueryResults<'static>, StoreError> {
-        let mut prepared = SparqlEvaluator::new().parse_query(sparql).map_err(|e| StoreError::Query(e.to_string()))?;
+        let mut prepared = SparqlEvaluator::new()
+            .parse_query(sparql)
+            .map_err(|e| StoreError::Query(e.to_string()))?;
         prepared.dataset_mut().set_default_graph_as_union();
-        prepared.on_store(&self.db).execute().map_err(|e| StoreError::Query(e.to_string()))
+        prepared
+            .on_store(&self.db)
+            .execute()
+            .map_err(|e| StoreError::Query(e.to_string()))
     }
 
     /// Writes the snapshot atomically.
@@ -134,7 +169,10 @@ impl Store {
             let _ = d.sync_all();
         }
         // Older snapshots are unreachable now.
-        for entry in fs::read_dir(&self.dir).map_err(io_err(&self.dir))?.flatten() {
+        for entry in fs::read_dir(&self.dir)
+            .map_err(io_err(&self.dir))?
+            .flatten()
+        {
             let file = entry.file_name().to_string_lossy().into_owned();
             if file.starts_with("quads-") && file != name {
                 let _ = fs::remove_file(entry.path());
@@ -149,20 +187,29 @@ fn load(db: &oxigraph::store::Store, path: &Path) -> Result<(), StoreError> {
     let mut loader = db.bulk_loader();
     loader
         .load_from_reader(RdfFormat::NQuads, BufReader::new(file))
-        .map_err(|e| StoreError::Corrupt { path: path.display().to_string(), message: e.to_string() })?;
-    loader.commit().map_err(|e| StoreError::Backend(e.to_string()))
+        .map_err(|e| StoreError::Corrupt {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+    loader
+        .commit()
+        .map_err(|e| StoreError::Backend(e.to_string()))
 }
 
 /// Writes sorted quads as N-Quads, synced to disk; returns their SHA-256.
 fn write_nquads(path: &Path, quads: &[Quad]) -> Result<String, StoreError> {
     let file = File::create(path).map_err(io_err(path))?;
-    let mut ser = RdfSerializer::from_format(RdfFormat::NQuads).for_writer(HashingWriter::new(BufWriter::new(file)));
+    let mut ser = RdfSerializer::from_format(RdfFormat::NQuads)
+        .for_writer(HashingWriter::new(BufWriter::new(file)));
     for q in quads {
         ser.serialize_quad(q).map_err(io_err(path))?;
     }
     let w = ser.finish().map_err(io_err(path))?;
     let hash = format!("{:x}", w.hasher.finalize());
-    let file = w.inner.into_inner().map_err(|e| StoreError::Io { path: path.display().to_string(), source: e.into_error() })?;
+    let file = w.inner.into_inner().map_err(|e| StoreError::Io {
+        path: path.display().to_string(),
+        source: e.into_error(),
+    })?;
     file.sync_all().map_err(io_err(path))?;
     Ok(hash)
 }
@@ -180,7 +227,10 @@ struct HashingWriter<W> {
 
 impl<W: Write> HashingWriter<W> {
     fn new(inner: W) -> Self {
-        HashingWriter { inner, hasher: Sha256::new() }
+        HashingWriter {
+            inner,
+            hasher: Sha256::new(),
+        }
     }
 }
 

@@ -25,12 +25,26 @@ fn extract_then_query_which_states_support_the_belt_and_road() {
     corpus_in(tmp.path());
     let out = accord(tmp.path(), &["extract"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    for f in ["graph.ttl", "graph.nq", "graph.trig", "graph.jsonld", "graph.dot", "graph.graphml", "store/manifest.json"] {
-        assert!(tmp.path().join("output").join(f).is_file(), "missing output/{f}");
+    for f in [
+        "graph.ttl",
+        "graph.nq",
+        "graph.trig",
+        "graph.jsonld",
+        "graph.dot",
+        "graph.graphml",
+        "store/manifest.json",
+    ] {
+        assert!(
+            tmp.path().join("output").join(f).is_file(),
+            "missing output/{f}"
+        );
     }
     let q = accord(tmp.path(), &["query", BRI, "--format", "csv"]);
     assert!(q.status.success(), "{}", stderr(&q));
-    assert_eq!(stdout(&q).replace("\r\n", "\n"), "name\nKazakhstan\nKyrgyzstan\nPakistan\nRussia\nTajikistan\nUzbekistan\n");
+    assert_eq!(
+        stdout(&q).replace("\r\n", "\n"),
+        "name\nKazakhstan\nKyrgyzstan\nPakistan\nRussia\nTajikistan\nUzbekistan\n"
+    );
 }
 
 #[test]
@@ -41,13 +55,37 @@ fn rerunning_replaces_a_document_and_exports_are_byte_identical() {
     let first = fs::read(tmp.path().join("output/graph.nq")).unwrap();
     let jsonld = fs::read(tmp.path().join("output/graph.jsonld")).unwrap();
     // Re-extract one file, then both: nothing is duplicated, nothing changes.
-    assert!(accord(tmp.path(), &["extract", "corpus/moscow-2020-web.txt"]).status.success());
+    assert!(
+        accord(tmp.path(), &["extract", "corpus/moscow-2020-web.txt"])
+            .status
+            .success()
+    );
     assert_eq!(fs::read(tmp.path().join("output/graph.nq")).unwrap(), first);
     assert!(accord(tmp.path(), &["extract"]).status.success());
     assert_eq!(fs::read(tmp.path().join("output/graph.nq")).unwrap(), first);
-    assert_eq!(fs::read(tmp.path().join("output/graph.jsonld")).unwrap(), jsonld);
-    let count = accord(tmp.path(), &["query", "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", "--format", "tsv"]);
-    let n: usize = stdout(&count).lines().nth(1).unwrap().split('^').next().unwrap().trim_matches('"').parse().unwrap();
+    assert_eq!(
+        fs::read(tmp.path().join("output/graph.jsonld")).unwrap(),
+        jsonld
+    );
+    let count = accord(
+        tmp.path(),
+        &[
+            "query",
+            "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
+            "--format",
+            "tsv",
+        ],
+    );
+    let n: usize = stdout(&count)
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split('^')
+        .next()
+        .unwrap()
+        .trim_matches('"')
+        .parse()
+        .unwrap();
     assert_eq!(n, String::from_utf8(first).unwrap().lines().count());
 }
 
@@ -56,10 +94,20 @@ fn committed_exports_are_up_to_date() {
     let tmp = tempfile::tempdir().unwrap();
     corpus_in(tmp.path());
     assert!(accord(tmp.path(), &["extract"]).status.success());
-    for f in ["graph.ttl", "graph.nq", "graph.trig", "graph.jsonld", "graph.dot", "graph.graphml"] {
+    for f in [
+        "graph.ttl",
+        "graph.nq",
+        "graph.trig",
+        "graph.jsonld",
+        "graph.dot",
+        "graph.graphml",
+    ] {
         let fresh = fs::read_to_string(tmp.path().join("output").join(f)).unwrap();
         let committed = fs::read_to_string(root().join("output").join(f)).unwrap_or_default();
-        assert!(fresh == committed, "output/{f} is stale: run `cargo run -- extract` and commit output/");
+        assert!(
+            fresh == committed,
+            "output/{f} is stale: run `cargo run -- extract` and commit output/"
+        );
     }
 }
 
@@ -74,21 +122,37 @@ fn queries_answer_analyst_questions() {
         stdout(&o)
     };
     // What did Uzbekistan propose? Seven proposals of the declaration, one of them a 《title》.
-    let uzb = ask("PREFIX acc: <https://w3id.org/accord/ontology#> SELECT DISTINCT ?x WHERE { <https://w3id.org/accord/id/state/uzb> acc:proposed ?x }");
+    let uzb = ask(
+        "PREFIX acc: <https://w3id.org/accord/ontology#> SELECT DISTINCT ?x WHERE { <https://w3id.org/accord/id/state/uzb> acc:proposed ?x }",
+    );
     assert_eq!(uzb.lines().count() - 1, 8, "{uzb}");
     assert!(uzb.contains("document/上海合作组织绿色之带纲要"), "{uzb}");
     // Which meetings were held in Moscow?
-    let moscow = ask("PREFIX acc: <https://w3id.org/accord/ontology#> SELECT DISTINCT ?e WHERE { ?e acc:heldIn ?c . ?c <http://www.w3.org/2000/01/rdf-schema#label> \"莫斯科\"@zh }");
-    for e in ["青年委员会例行会议@2020-10-29", "科技部长第五次会议@2019-11-21", "卫生防疫部门负责人会议@2019-12-16", "模拟上海合作组织比赛@2020-07-03"] {
+    let moscow = ask(
+        "PREFIX acc: <https://w3id.org/accord/ontology#> SELECT DISTINCT ?e WHERE { ?e acc:heldIn ?c . ?c <http://www.w3.org/2000/01/rdf-schema#label> \"莫斯科\"@zh }",
+    );
+    for e in [
+        "青年委员会例行会议@2020-10-29",
+        "科技部长第五次会议@2019-11-21",
+        "卫生防疫部门负责人会议@2019-12-16",
+        "模拟上海合作组织比赛@2020-07-03",
+    ] {
         assert!(moscow.contains(e), "{e} not in\n{moscow}");
     }
     assert_eq!(moscow.lines().count() - 1, 4, "{moscow}");
     // What was signed in Dushanbe, and when?
-    let dushanbe = ask("PREFIX acc: <https://w3id.org/accord/ontology#> SELECT DISTINCT ?d ?on WHERE { ?d acc:signedIn <https://w3id.org/accord/id/city/dushanbe> ; acc:signedOn ?on }");
-    assert!(dushanbe.contains("上海合作组织成员国粮食安全合作纲要") && dushanbe.contains("2018-10-12"), "{dushanbe}");
+    let dushanbe = ask(
+        "PREFIX acc: <https://w3id.org/accord/ontology#> SELECT DISTINCT ?d ?on WHERE { ?d acc:signedIn <https://w3id.org/accord/id/city/dushanbe> ; acc:signedOn ?on }",
+    );
+    assert!(
+        dushanbe.contains("上海合作组织成员国粮食安全合作纲要") && dushanbe.contains("2018-10-12"),
+        "{dushanbe}"
+    );
     // ASK and CONSTRUCT work too.
     assert_eq!(ask("ASK { ?s ?p ?o }").trim(), "true");
-    let construct = ask("PREFIX acc: <https://w3id.org/accord/ontology#> CONSTRUCT { ?p acc:represents ?s } WHERE { ?p acc:represents ?s }");
+    let construct = ask(
+        "PREFIX acc: <https://w3id.org/accord/ontology#> CONSTRUCT { ?p acc:represents ?s } WHERE { ?p acc:represents ?s }",
+    );
     assert!(construct.contains("person/xi_jinping"), "{construct}");
 }
 
@@ -108,7 +172,10 @@ fn bad_inputs_are_named_and_skipped() {
     let err = stderr(&out);
     assert!(err.contains("empty.txt: empty file"), "{err}");
     assert!(err.contains("binary.txt: binary data at byte"), "{err}");
-    assert!(err.contains("broken.txt:1: invalid UTF-8 at byte 15"), "{err}");
+    assert!(
+        err.contains("broken.txt:1: invalid UTF-8 at byte 15"),
+        "{err}"
+    );
     // The good files are stored all the same.
     assert!(err.contains("stored 2 documents"), "{err}");
 }
@@ -126,7 +193,11 @@ fn nothing_to_do_exits_2() {
     assert!(accord(tmp.path(), &["extract"]).status.success());
     let bad = accord(tmp.path(), &["query", "SELECT WHERE {"]);
     assert_eq!(bad.status.code(), Some(2));
-    assert!(stderr(&bad).starts_with("accord: query:"), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).starts_with("accord: query:"),
+        "{}",
+        stderr(&bad)
+    );
 }
 
 #[test]
@@ -139,7 +210,10 @@ fn malformed_rules_are_reported_with_their_place() {
     let out = accord(tmp.path(), &["--rules", "myrules", "extract"]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("a.toml:3:8: unknown entity type \"Planet\""), "{err}");
+    assert!(
+        err.contains("a.toml:3:8: unknown entity type \"Planet\""),
+        "{err}"
+    );
     assert!(err.contains("a.toml:8:11: invalid pattern"), "{err}");
     fs::write(rules.join("a.toml"), "[[entity]\n").unwrap();
     let out = accord(tmp.path(), &["--rules", "myrules", "extract"]);
@@ -150,22 +224,47 @@ fn malformed_rules_are_reported_with_their_place() {
 fn export_formats() {
     let tmp = tempfile::tempdir().unwrap();
     corpus_in(tmp.path());
-    assert!(accord(tmp.path(), &["extract", "corpus/moscow-2020-print.txt", "--out", "print"]).status.success());
+    assert!(
+        accord(
+            tmp.path(),
+            &["extract", "corpus/moscow-2020-print.txt", "--out", "print"]
+        )
+        .status
+        .success()
+    );
     for (format, needle) in [
         ("turtle", "@prefix acc:"),
         ("ntriples", "<https://w3id.org/accord/id/state/rus>"),
-        ("nquads", "<https://w3id.org/accord/id/graph/moscow-2020-print>"),
-        ("trig", "<https://w3id.org/accord/id/graph/moscow-2020-print> {"),
+        (
+            "nquads",
+            "<https://w3id.org/accord/id/graph/moscow-2020-print>",
+        ),
+        (
+            "trig",
+            "<https://w3id.org/accord/id/graph/moscow-2020-print> {",
+        ),
         ("jsonld", "\"@context\""),
         ("dot", "digraph accord"),
         ("graphml", "<graphml"),
         ("cytoscape", "\"elements\""),
     ] {
-        let o = accord(tmp.path(), &["export", "--out", "print", "--format", format]);
+        let o = accord(
+            tmp.path(),
+            &["export", "--out", "print", "--format", format],
+        );
         assert!(o.status.success(), "{format}: {}", stderr(&o));
         assert!(stdout(&o).contains(needle), "{format} lacks {needle}");
     }
-    let o = accord(tmp.path(), &["export", "--out", "print", "--format", "turtle", "-o", "x/g.ttl"]);
+    let o = accord(
+        tmp.path(),
+        &[
+            "export", "--out", "print", "--format", "turtle", "-o", "x/g.ttl",
+        ],
+    );
     assert!(o.status.success());
-    assert!(fs::read_to_string(tmp.path().join("x/g.ttl")).unwrap().contains("acc:proposed"));
+    assert!(
+        fs::read_to_string(tmp.path().join("x/g.ttl"))
+            .unwrap()
+            .contains("acc:proposed")
+    );
 }

@@ -10,11 +10,26 @@ fn case_of(text: &str, facts: &[String]) -> Case {
         .iter()
         .map(|f| {
             let p: Vec<&str> = f.split_whitespace().collect();
-            assert_eq!(p.len(), 3, "example fact {f:?} is not `subject predicate object`");
-            Expected { subject: p[0].into(), predicate: p[1].into(), object: p[2].into(), negative: false, line: 0 }
+            assert_eq!(
+                p.len(),
+                3,
+                "example fact {f:?} is not `subject predicate object`"
+            );
+            Expected {
+                subject: p[0].into(),
+                predicate: p[1].into(),
+                object: p[2].into(),
+                negative: false,
+                line: 0,
+            }
         })
         .collect();
-    Case { text: text.into(), line: 0, date: None, facts }
+    Case {
+        text: text.into(),
+        line: 0,
+        date: None,
+        facts,
+    }
 }
 
 #[test]
@@ -30,9 +45,20 @@ fn rule_examples_give_exactly_their_facts() {
             let o = compare(rules, &found, &[&case], &ex.text);
             checked += 1;
             if !o.wrong.is_empty() || !o.missed.is_empty() {
-                let wrong: Vec<String> = o.wrong.iter().map(|f| format!("{} {} {}", f.subject.display, f.predicate, f.object.display)).collect();
-                let missed: Vec<String> = o.missed.iter().map(|e| format!("{} {} {}", e.subject, e.predicate, e.object)).collect();
-                failures.push(format!("rule {}: {}\n  wrong: {wrong:?}\n  missed: {missed:?}", r.id, ex.text));
+                let wrong: Vec<String> = o
+                    .wrong
+                    .iter()
+                    .map(|f| format!("{} {} {}", f.subject.display, f.predicate, f.object.display))
+                    .collect();
+                let missed: Vec<String> = o
+                    .missed
+                    .iter()
+                    .map(|e| format!("{} {} {}", e.subject, e.predicate, e.object))
+                    .collect();
+                failures.push(format!(
+                    "rule {}: {}\n  wrong: {wrong:?}\n  missed: {missed:?}",
+                    r.id, ex.text
+                ));
             }
         }
     }
@@ -50,7 +76,17 @@ fn rule_counterexamples_give_nothing_from_their_rule() {
             let (_, found) = run_document(rules, doc);
             let from_rule: Vec<_> = found.iter().filter(|f| f.rule == r.id).collect();
             if !from_rule.is_empty() {
-                failures.push(format!("rule {}: {text}\n  gave {:?}", r.id, from_rule.iter().map(|f| format!("{} {} {}", f.subject.display, f.predicate, f.object.display)).collect::<Vec<_>>()));
+                failures.push(format!(
+                    "rule {}: {text}\n  gave {:?}",
+                    r.id,
+                    from_rule
+                        .iter()
+                        .map(|f| format!(
+                            "{} {} {}",
+                            f.subject.display, f.predicate, f.object.display
+                        ))
+                        .collect::<Vec<_>>()
+                ));
             }
         }
     }

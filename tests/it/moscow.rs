@@ -17,7 +17,11 @@ fn expected() -> eval::FactsFile {
 /// Facts the extractor does not find yet, one per line; see the FIXME in the file.
 fn known_missed() -> BTreeSet<String> {
     let text = fs::read_to_string(root().join("tests/data/moscow/missed.facts")).unwrap();
-    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect()
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(String::from)
+        .collect()
 }
 
 fn outcomes() -> Vec<(String, eval::Outcome)> {
@@ -27,10 +31,36 @@ fn outcomes() -> Vec<(String, eval::Outcome)> {
 #[test]
 fn no_wrong_fact_and_no_trap_in_either_copy() {
     for (doc, o) in outcomes() {
-        let wrong: Vec<String> = o.wrong.iter().map(|f| format!("{} {} {}  <- {}", f.subject.display, f.predicate, f.object.display, f.sentence)).collect();
-        assert!(wrong.is_empty(), "{doc}: facts no reader expects:\n{}", wrong.join("\n"));
-        let traps: Vec<String> = o.traps.iter().map(|e| format!("line {}: ! {} {} {}", e.line, e.subject, e.predicate, e.object)).collect();
-        assert!(traps.is_empty(), "{doc}: traps fallen into:\n{}", traps.join("\n"));
+        let wrong: Vec<String> = o
+            .wrong
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {} {}  <- {}",
+                    f.subject.display, f.predicate, f.object.display, f.sentence
+                )
+            })
+            .collect();
+        assert!(
+            wrong.is_empty(),
+            "{doc}: facts no reader expects:\n{}",
+            wrong.join("\n")
+        );
+        let traps: Vec<String> = o
+            .traps
+            .iter()
+            .map(|e| {
+                format!(
+                    "line {}: ! {} {} {}",
+                    e.line, e.subject, e.predicate, e.object
+                )
+            })
+            .collect();
+        assert!(
+            traps.is_empty(),
+            "{doc}: traps fallen into:\n{}",
+            traps.join("\n")
+        );
     }
 }
 
@@ -38,19 +68,41 @@ fn no_wrong_fact_and_no_trap_in_either_copy() {
 fn missed_facts_are_exactly_the_known_gaps() {
     let known = known_missed();
     for (doc, o) in outcomes() {
-        let missed: BTreeSet<String> = o.missed.iter().map(|e| format!("{} {} {}", e.subject, e.predicate, e.object)).collect();
+        let missed: BTreeSet<String> = o
+            .missed
+            .iter()
+            .map(|e| format!("{} {} {}", e.subject, e.predicate, e.object))
+            .collect();
         let new: Vec<&String> = missed.difference(&known).collect();
-        assert!(new.is_empty(), "{doc}: expected facts no longer found:\n{}", new.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n"));
+        assert!(
+            new.is_empty(),
+            "{doc}: expected facts no longer found:\n{}",
+            new.iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
         if doc.ends_with("web.txt") {
             let fixed: Vec<&String> = known.difference(&missed).collect();
-            assert!(fixed.is_empty(), "found now, remove from missed.facts:\n{}", fixed.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n"));
+            assert!(
+                fixed.is_empty(),
+                "found now, remove from missed.facts:\n{}",
+                fixed
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
         }
     }
 }
 
 #[test]
 fn recall_and_precision_on_the_web_copy() {
-    let (_, o) = outcomes().into_iter().find(|(d, _)| d.ends_with("web.txt")).unwrap();
+    let (_, o) = outcomes()
+        .into_iter()
+        .find(|(d, _)| d.ends_with("web.txt"))
+        .unwrap();
     let t = o.total();
     assert!(t.correct >= 160, "{t:?}");
     assert_eq!(t.wrong, 0);
@@ -59,7 +111,10 @@ fn recall_and_precision_on_the_web_copy() {
 fn by_sentence(found: &[Found]) -> BTreeMap<String, BTreeSet<String>> {
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for f in found {
-        out.entry(f.sentence.clone()).or_default().insert(format!("{} {} {}", f.subject.display, f.predicate, f.object.display));
+        out.entry(f.sentence.clone()).or_default().insert(format!(
+            "{} {} {}",
+            f.subject.display, f.predicate, f.object.display
+        ));
     }
     out
 }
@@ -67,37 +122,69 @@ fn by_sentence(found: &[Found]) -> BTreeMap<String, BTreeSet<String>> {
 #[test]
 fn both_layouts_give_the_same_facts_sentence_by_sentence() {
     let rules = rules();
-    let (_, web) = run_document(rules, read_file(&root().join("corpus/moscow-2020-web.txt")).unwrap());
-    let (print_x, print) = run_document(rules, read_file(&root().join("corpus/moscow-2020-print.txt")).unwrap());
+    let (_, web) = run_document(
+        rules,
+        read_file(&root().join("corpus/moscow-2020-web.txt")).unwrap(),
+    );
+    let (print_x, print) = run_document(
+        rules,
+        read_file(&root().join("corpus/moscow-2020-print.txt")).unwrap(),
+    );
     let web = by_sentence(&web);
     let print = by_sentence(&print);
     let mut compared = 0;
     for (sentence, facts) in &print {
-        let Some(same) = web.get(sentence) else { panic!("print sentence not in the web copy: {sentence}") };
+        let Some(same) = web.get(sentence) else {
+            panic!("print sentence not in the web copy: {sentence}")
+        };
         assert_eq!(facts, same, "{sentence}");
         compared += 1;
     }
     // Every print sentence that gives facts was compared; the print copy has the second half.
     assert!(compared >= 55, "only {compared} sentences compared");
     // The signature block gives the same eight persons from the print layout.
-    let signatures = print_x.segmented.paragraphs.iter().filter(|p| p.kind == accord::segment::ParagraphKind::Signature).count();
+    let signatures = print_x
+        .segmented
+        .paragraphs
+        .iter()
+        .filter(|p| p.kind == accord::segment::ParagraphKind::Signature)
+        .count();
     assert_eq!(signatures, 8);
 }
 
 #[test]
 fn document_metadata() {
     let rules = rules();
-    let x = accord::extract(rules, read_file(&root().join("corpus/moscow-2020-print.txt")).unwrap());
+    let x = accord::extract(
+        rules,
+        read_file(&root().join("corpus/moscow-2020-print.txt")).unwrap(),
+    );
     assert_eq!(x.title, "上海合作组织成员国元首理事会莫斯科宣言");
     assert_eq!(x.date.unwrap().to_string(), "2020-11-10");
-    let sections: BTreeSet<&str> = x.segmented.paragraphs.iter().filter_map(|p| p.section.as_deref()).collect();
-    assert_eq!(sections, BTreeSet::from(["人文合作", "司法合作", "国际交往", "经贸合作", "议会合作"]));
-    let web = accord::extract(rules, read_file(&root().join("corpus/moscow-2020-web.txt")).unwrap());
+    let sections: BTreeSet<&str> = x
+        .segmented
+        .paragraphs
+        .iter()
+        .filter_map(|p| p.section.as_deref())
+        .collect();
+    assert_eq!(
+        sections,
+        BTreeSet::from(["人文合作", "司法合作", "国际交往", "经贸合作", "议会合作"])
+    );
+    let web = accord::extract(
+        rules,
+        read_file(&root().join("corpus/moscow-2020-web.txt")).unwrap(),
+    );
     assert_eq!(web.title, "moscow-2020-web");
     assert_eq!(web.date.unwrap().to_string(), "2020-11-10");
     let first = &web.segmented.paragraphs[0];
     assert_eq!(first.section, None);
-    let security = web.segmented.paragraphs.iter().find(|p| p.text.starts_with("为此，成员国欢迎第73届")).unwrap();
+    let security = web
+        .segmented
+        .paragraphs
+        .iter()
+        .find(|p| p.text.starts_with("为此，成员国欢迎第73届"))
+        .unwrap();
     assert_eq!(security.section.as_deref(), Some("安全合作"));
 }
 
@@ -107,16 +194,20 @@ fn provenance_points_into_the_original_bytes() {
     let path = root().join("corpus/moscow-2020-print.txt");
     let bytes = fs::read(&path).unwrap();
     let x = accord::extract(rules, read_file(&path).unwrap());
-    let g = accord::graph::build(rules, &accord::graph::Input {
-        key: &x.document.key,
-        segmented: &x.segmented,
-        mentions: &x.mentions,
-        facts: &x.facts,
-        byte_offsets: &x.document.byte_offsets,
-    });
+    let g = accord::graph::build(
+        rules,
+        &accord::graph::Input {
+            key: &x.document.key,
+            segmented: &x.segmented,
+            mentions: &x.mentions,
+            facts: &x.facts,
+            byte_offsets: &x.document.byte_offsets,
+        },
+    );
     assert!(!g.sentences.is_empty());
     for s in &g.sentences {
-        let original = String::from_utf8(bytes[s.bytes.0 as usize..s.bytes.1 as usize].to_vec()).unwrap();
+        let original =
+            String::from_utf8(bytes[s.bytes.0 as usize..s.bytes.1 as usize].to_vec()).unwrap();
         let squeezed: String = original.chars().filter(|c| !c.is_whitespace()).collect();
         // The original bytes hold the sentence as printed: wrapped, with spaced digits and
         // ASCII dashes; closing them up gives the sentence accord reports.

@@ -17,7 +17,11 @@ pub fn root() -> PathBuf {
 
 /// Runs `accord` with `args` in `dir`.
 pub fn accord(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_accord")).args(args).current_dir(dir).output().expect("accord runs")
+    Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("accord runs")
 }
 
 pub fn stderr(o: &Output) -> String {
