@@ -333,6 +333,7 @@ pub fn run_document(rules: &Rules, doc: Document) -> (Extraction, Vec<Found>) {
             mentions: &x.mentions,
             facts: &x.facts,
             byte_offsets: &x.document.byte_offsets,
+            decoded: &x.document.text,
         },
     );
     let found = found_facts(rules, &x, &g);
@@ -355,12 +356,19 @@ pub fn evaluate(
             };
             let doc = read::decode(&format!("case-{}", i + 1), "case", text.as_bytes())
                 .map_err(|e| e.to_string())?;
-            let (_, found) = run_document(rules, doc);
-            let found: Vec<Found> = found
-                .into_iter()
-                .filter(|f| f.predicate != "hasMember")
+            let (x, found) = run_document(rules, doc);
+            // The case is the whole document: compare in the clean (simplified) text.
+            let clean: String = x
+                .segmented
+                .paragraphs
+                .iter()
+                .map(|p| p.text.as_str())
                 .collect();
-            total.merge(compare(rules, &found, &[case], &case.text));
+            let case = Case {
+                text: clean.clone(),
+                ..case.clone()
+            };
+            total.merge(compare(rules, &found, &[&case], &clean));
         }
         results.push((String::new(), total));
     } else {

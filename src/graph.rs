@@ -70,6 +70,9 @@ pub struct Sentence {
     pub section: Option<String>,
     pub chars: (usize, usize),
     pub bytes: (u32, u32),
+    /// The sentence as the file writes it (traditional script, layout characters), when that
+    /// differs from `text`.
+    pub source_text: Option<String>,
 }
 
 #[derive(Debug)]
@@ -89,6 +92,8 @@ pub struct Input<'a> {
     pub mentions: &'a [Vec<Mention>],
     pub facts: &'a [Fact],
     pub byte_offsets: &'a [u32],
+    /// The decoded text of the file.
+    pub decoded: &'a str,
 }
 
 pub fn build(rules: &Rules, input: &Input) -> DocGraph {
@@ -100,6 +105,7 @@ pub fn build(rules: &Rules, input: &Input) -> DocGraph {
         graph: DiGraph::new(),
         index: HashMap::new(),
     };
+    let decoded: Vec<char> = input.decoded.chars().collect();
     let mut sentences = Vec::new();
     let mut sentence_index: BTreeMap<(usize, usize), usize> = BTreeMap::new();
     let mut dated = Vec::new();
@@ -109,6 +115,7 @@ pub fn build(rules: &Rules, input: &Input) -> DocGraph {
             .or_insert_with(|| {
                 sentences.push(sentence(
                     input,
+                    &decoded,
                     f.paragraph,
                     f.sentence,
                     sentences.len() + 1,
@@ -209,7 +216,7 @@ fn main_organisation(rules: &Rules, mentions: &[Vec<Mention>]) -> Option<usize> 
         .map(|(i, _)| i)
 }
 
-fn sentence(input: &Input, p: usize, s: usize, number: usize) -> Sentence {
+fn sentence(input: &Input, decoded: &[char], p: usize, s: usize, number: usize) -> Sentence {
     let para = &input.segmented.paragraphs[p];
     let range = para.sentences[s].clone();
     let text: String = para
@@ -220,8 +227,13 @@ fn sentence(input: &Input, p: usize, s: usize, number: usize) -> Sentence {
         .collect();
     let start = para.origin[range.start];
     let end = para.origin[range.end - 1] + 1;
+    let source: String = para.origin[range.clone()]
+        .iter()
+        .map(|&i| decoded[i])
+        .collect();
     Sentence {
         number,
+        source_text: (source != text).then_some(source),
         text,
         paragraph: para.number,
         section: para.section.clone(),

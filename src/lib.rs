@@ -102,6 +102,7 @@ pub fn to_quads(rules: &Rules, vocab: &rdf::Vocab, x: &Extraction) -> Vec<oxigra
             mentions: &x.mentions,
             facts: &x.facts,
             byte_offsets: &x.document.byte_offsets,
+            decoded: &x.document.text,
         },
     );
     let meta = rdf::DocMeta {

@@ -1,9 +1,16 @@
 //! Repairs the characters of a decoded text without changing its line structure: dash
 //! variants become `—`, full-width digits and letters become ASCII, no-break and ideographic
-//! spaces become plain spaces, zero-width characters and carriage returns go.
+//! spaces become plain spaces, corner brackets become quotes, zero-width characters and
+//! carriage returns go; then traditional characters become simplified (OpenCC `t2s`), so
+//! rules are written in simplified script only.
 //!
 //! Invariant: every character of the clean text maps to the character of the decoded text it
 //! came from (`Normalized::origin`), so later stages can report offsets into the original.
+
+use std::sync::OnceLock;
+
+use ferrous_opencc::OpenCC;
+use ferrous_opencc::config::BuiltinConfig;
 
 /// Clean text plus, for each of its characters, the index of the source character.
 #[derive(Clone, Debug, Default)]
@@ -27,7 +34,38 @@ pub fn normalize(decoded: &str) -> Normalized {
         }
     }
     origin.push(chars.len());
-    Normalized { text, origin }
+    Normalized {
+        text: to_simplified(&text),
+        origin,
+    }
+}
+
+/// Traditional → simplified. OpenCC's t2s tables map phrases to phrases of the same length,
+/// so the character map stays valid; a line where that does not hold is converted character
+/// by character instead.
+fn to_simplified(text: &str) -> String {
+    static T2S: OnceLock<Option<OpenCC>> = OnceLock::new();
+    let Some(cc) = T2S.get_or_init(|| OpenCC::from_config(BuiltinConfig::T2s).ok()) else {
+        return text.to_string();
+    };
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let converted = cc.convert(line);
+        if converted.chars().count() == line.chars().count() {
+            out.push_str(&converted);
+        } else {
+            let mut buf = [0u8; 4];
+            for c in line.chars() {
+                let one = cc.convert(c.encode_utf8(&mut buf));
+                let mut it = one.chars();
+                match (it.next(), it.next()) {
+                    (Some(s), None) => out.push(s),
+                    _ => out.push(c),
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The replacement of one character, or `None` to drop it.
@@ -36,6 +74,10 @@ fn repair(c: char, prev: Option<char>, next: Option<char>) -> Option<char> {
         '\r' if next == Some('\n') => None,
         '\r' => Some('\n'),
         '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{FEFF}' | '\u{00AD}' => None,
+        '「' => Some('“'),
+        '」' => Some('”'),
+        '『' => Some('‘'),
+        '』' => Some('’'),
         '\u{00A0}' | '\u{3000}' | '\t' | '\u{2002}'..='\u{200A}' | '\u{202F}' => Some(' '),
         // Full-width hyphen, en dash, horizontal bar, figure dash: one dash for ranges and
         // compound names (`2019—2021`, `萨雷阿尔卡—2019`).
@@ -83,6 +125,15 @@ mod tests {
         check("　　成员国\u{00A0}\u{00A0}", "  成员国  ");
         check("２０２０年", "2020年");
         check("上合\u{200B}组织", "上合组织");
+        check(
+            "上海合作組織成員國元首理事會",
+            "上海合作组织成员国元首理事会",
+        );
+        check(
+            "習近平出席撒馬爾罕峰會。\n「一帶一路」",
+            "习近平出席撒马尔罕峰会。\n“一带一路”",
+        );
+        check("中國－中亞峰會", "中国—中亚峰会");
     }
 
     #[test]

@@ -170,6 +170,13 @@ pub fn document_quads(rules: &Rules, vocab: &Vocab, meta: &DocMeta, g: &DocGraph
         out.add(&si, term(RDF, "type"), vocab.acc("Sentence"));
         out.add(&si, vocab.acc("inDocument"), doc.clone());
         out.add(&si, vocab.acc("text"), zh(&s.text));
+        if let Some(source) = &s.source_text {
+            out.add(
+                &si,
+                vocab.acc("sourceText"),
+                Literal::new_simple_literal(source),
+            );
+        }
         out.add(
             &si,
             vocab.acc("paragraph"),

@@ -202,6 +202,7 @@ fn provenance_points_into_the_original_bytes() {
             mentions: &x.mentions,
             facts: &x.facts,
             byte_offsets: &x.document.byte_offsets,
+            decoded: &x.document.text,
         },
     );
     assert!(!g.sentences.is_empty());
