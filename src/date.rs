@@ -94,46 +94,106 @@ impl fmt::Display for DateValue {
     }
 }
 
-/// Reads a date from the named groups of a date pattern's match. `year_hint` supplies the year
-/// when the text gives only a month and day (the document's year).
-pub fn from_captures(
-    caps: &Captures,
-    numerals: &HashMap<char, u32>,
-    year_hint: Option<i32>,
-) -> Option<DateValue> {
-    let num = |name: &str| caps.name(name).and_then(|m| m.as_str().parse::<u32>().ok());
-    let cyear = |name: &str| {
-        caps.name(name)
-            .and_then(|m| chinese_year(m.as_str(), numerals))
-    };
-    let year = num("y")
-        .map(|y| y as i32)
-        .or_else(|| cyear("cy"))
-        .or(year_hint)?;
-    let start = Point {
-        year,
-        month: num("m"),
-        day: num("d"),
-    };
-    let end_year = num("y2").map(|y| y as i32).or_else(|| cyear("cy2"));
-    let end = match (end_year, num("m2"), num("d2")) {
-        (None, None, None) => start,
-        (y2, m2, d2) => {
-            let month = m2.or(if d2.is_some() { start.month } else { None });
-            let month = if y2.is_some() && m2.is_none() && d2.is_none() {
-                None
-            } else {
-                month
-            };
-            Point {
-                year: y2.unwrap_or(start.year),
-                month,
-                day: d2,
-            }
+/// A date as written: the numbers of a date pattern's groups, before the year or month the
+/// text leaves out is filled in from the context.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RawDate {
+    year: Option<i32>,
+    month: Option<u32>,
+    day: Option<u32>,
+    end_year: Option<i32>,
+    end_month: Option<u32>,
+    end_day: Option<u32>,
+    relative: Relative,
+}
+
+/// Years the text names relative to the document or to the date before (`今年`, `同年`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Relative {
+    #[default]
+    None,
+    ThisYear,
+    LastYear,
+    NextYear,
+    SameYear,
+}
+
+/// What a date written without a year or month is read against.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Context {
+    /// The document's date.
+    pub document: Option<Point>,
+    /// The date written before, in the same paragraph.
+    pub previous: Option<Point>,
+}
+
+impl RawDate {
+    /// Reads the named groups: `y m d` (start), `y2 m2 d2` (end), `cy cy2` (years in Chinese
+    /// numerals), `ty` (this year), `ly` (last year), `ny` (next year), `sy` (the same year as
+    /// the date before).
+    pub fn from_captures(caps: &Captures, numerals: &HashMap<char, u32>) -> RawDate {
+        let num = |name: &str| caps.name(name).and_then(|m| m.as_str().parse::<u32>().ok());
+        let cyear = |name: &str| {
+            caps.name(name)
+                .and_then(|m| chinese_year(m.as_str(), numerals))
+        };
+        let relative = [
+            ("ty", Relative::ThisYear),
+            ("ly", Relative::LastYear),
+            ("ny", Relative::NextYear),
+            ("sy", Relative::SameYear),
+        ]
+        .into_iter()
+        .find(|(g, _)| caps.name(g).is_some())
+        .map_or(Relative::None, |(_, r)| r);
+        RawDate {
+            year: num("y").map(|y| y as i32).or_else(|| cyear("cy")),
+            month: num("m"),
+            day: num("d"),
+            end_year: num("y2").map(|y| y as i32).or_else(|| cyear("cy2")),
+            end_month: num("m2"),
+            end_day: num("d2"),
+            relative,
         }
-    };
-    let value = DateValue { start, end };
-    (start.valid() && end.valid() && start.first_day() <= end.last_day()).then_some(value)
+    }
+
+    /// The date, with what the text leaves out taken from the context: a year from the
+    /// document (or, failing that, the date before); a bare day's month and year from the date
+    /// before (or the document). `None` when the context is missing or the date impossible.
+    pub fn resolve(&self, ctx: Context) -> Option<DateValue> {
+        let doc = ctx.document.or(ctx.previous);
+        let near = ctx.previous.or(ctx.document);
+        let (year, month) = match (self.year, self.relative, self.month) {
+            (Some(y), _, m) => (y, m),
+            (None, Relative::ThisYear, m) => (ctx.document?.year, m),
+            (None, Relative::LastYear, m) => (ctx.document?.year - 1, m),
+            (None, Relative::NextYear, m) => (ctx.document?.year + 1, m),
+            (None, Relative::SameYear, m) => (ctx.previous?.year, m),
+            (None, Relative::None, Some(m)) => (doc?.year, Some(m)),
+            (None, Relative::None, None) if self.day.is_some() => (near?.year, near?.month),
+            (None, Relative::None, None) => return None,
+        };
+        let start = Point {
+            year,
+            month,
+            day: self.day,
+        };
+        let end = match (self.end_year, self.end_month, self.end_day) {
+            (None, None, None) => start,
+            (Some(y2), None, None) => Point {
+                year: y2,
+                month: None,
+                day: None,
+            },
+            (y2, m2, d2) => Point {
+                year: y2.unwrap_or(year),
+                month: m2.or(month),
+                day: d2,
+            },
+        };
+        let value = DateValue { start, end };
+        (start.valid() && end.valid() && start.first_day() <= end.last_day()).then_some(value)
+    }
 }
 
 /// `一九六一` → 1961: one numeral per digit, as years are written.
@@ -163,7 +223,17 @@ mod tests {
     fn check(re: &str, text: &str, expect: Option<&str>) {
         let re = Regex::new(re).unwrap();
         let caps = re.captures(text).unwrap();
-        let got = from_captures(&caps, &numerals(), Some(2020)).map(|d| d.to_string());
+        let ctx = Context {
+            document: Some(Point {
+                year: 2020,
+                month: Some(11),
+                day: Some(10),
+            }),
+            previous: None,
+        };
+        let got = RawDate::from_captures(&caps, &numerals())
+            .resolve(ctx)
+            .map(|d| d.to_string());
         assert_eq!(got.as_deref(), expect, "{text}");
     }
 

@@ -6,14 +6,14 @@
 //!
 //! Invariant: the same input and rules give the same identifiers, in the same order.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::date::Point;
 use crate::recognize::{Mention, Target};
 use crate::relate::{Fact, Node};
-use crate::rules::{Kind, Rules};
+use crate::rules::{GroupOf, Kind, Rules};
 use crate::segment::Segmented;
 
 /// An entity as the graph knows it.
@@ -28,7 +28,11 @@ pub enum Entity {
         label: String,
     },
     /// The member states of an organisation, as this document lists them.
-    Group { path: String, of: Option<usize> },
+    Group {
+        path: String,
+        of: Option<usize>,
+        participants: bool,
+    },
 }
 
 impl Entity {
@@ -104,6 +108,7 @@ pub fn build(rules: &Rules, input: &Input) -> DocGraph {
         organisation,
         graph: DiGraph::new(),
         index: HashMap::new(),
+        event_dates: event_dates(input.facts),
     };
     let decoded: Vec<char> = input.decoded.chars().collect();
     let mut sentences = Vec::new();
@@ -156,14 +161,48 @@ struct Builder<'a> {
     organisation: Option<usize>,
     graph: DiGraph<Entity, Edge>,
     index: HashMap<String, NodeIndex>,
+    /// Dates of each event label in the document: an event named without its date elsewhere
+    /// in the text is that event when the document knows one date for it.
+    event_dates: HashMap<String, BTreeSet<Point>>,
+}
+
+fn event_dates(facts: &[Fact]) -> HashMap<String, BTreeSet<Point>> {
+    let mut out: HashMap<String, BTreeSet<Point>> = HashMap::new();
+    for f in facts {
+        for n in [&f.subject, &f.object] {
+            if let Node::Text {
+                kind: Kind::Event,
+                label,
+                date: Some(d),
+            } = n
+            {
+                out.entry(label.clone()).or_default().insert(*d);
+            }
+        }
+    }
+    out
 }
 
 impl Builder<'_> {
+    fn add(&mut self, entity: Entity) -> NodeIndex {
+        let path = entity.path(self.rules);
+        *self
+            .index
+            .entry(path)
+            .or_insert_with(|| self.graph.add_node(entity))
+    }
+
     fn node(&mut self, n: &Node) -> Option<NodeIndex> {
         let entity = match n {
             Node::Entity(i) => Entity::Known(*i),
             Node::Text { kind, label, date } => {
                 let mut path = format!("{}/{}", kind.segment(), canonical_key(self.rules, label));
+                let date = date.or_else(|| match self.event_dates.get(label) {
+                    Some(dates) if *kind == Kind::Event && dates.len() == 1 => {
+                        dates.first().copied()
+                    }
+                    _ => None,
+                });
                 if let Some(d) = date {
                     path.push('@');
                     path.push_str(&d.to_string());
@@ -175,25 +214,31 @@ impl Builder<'_> {
                 }
             }
             Node::Group { of } => {
-                let of = of.or(self.organisation);
+                let of = match of {
+                    GroupOf::Document => self.organisation,
+                    GroupOf::Organisation(i) => Some(*i),
+                    GroupOf::Participants => {
+                        let path = format!("group/{}/participants", self.key);
+                        return Some(self.add(Entity::Group {
+                            path,
+                            of: None,
+                            participants: true,
+                        }));
+                    }
+                };
                 let name = of.map_or("members".to_string(), |i| {
                     format!("{}-member-states", self.rules.entities[i].key)
                 });
                 Entity::Group {
                     path: format!("group/{}/{name}", self.key),
                     of,
+                    participants: false,
                 }
             }
             Node::Organisation => Entity::Known(self.organisation?),
             Node::Date(_) => return None,
         };
-        let path = entity.path(self.rules);
-        Some(
-            *self
-                .index
-                .entry(path)
-                .or_insert_with(|| self.graph.add_node(entity)),
-        )
+        Some(self.add(entity))
     }
 }
 
@@ -206,7 +251,9 @@ fn main_organisation(rules: &Rules, mentions: &[Vec<Mention>]) -> Option<usize> 
             Target::Entity(i) if rules.entities[i].kind == Kind::Organization => {
                 *counts.entry(i).or_default() += 1
             }
-            Target::Group { of: Some(i) } => *counts.entry(i).or_default() += 1,
+            Target::Group {
+                of: GroupOf::Organisation(i),
+            } => *counts.entry(i).or_default() += 1,
             _ => {}
         }
     }

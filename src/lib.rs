@@ -23,7 +23,7 @@ use crate::date::DateValue;
 use crate::read::Document;
 use crate::recognize::{Mention, Target};
 use crate::relate::Fact;
-use crate::rules::Rules;
+use crate::rules::{Kind, Rules};
 use crate::segment::{ParagraphKind, Segmented};
 
 /// Everything accord learns from one document, stage by stage.
@@ -45,12 +45,12 @@ pub fn extract(rules: &Rules, document: Document) -> Extraction {
         recognize::is_date_line(rules, line)
     });
     let date = document_date(rules, &segmented);
-    let year = date.map(|d| d.start.year);
-    let mentions: Vec<Vec<Mention>> = segmented
+    let mut mentions: Vec<Vec<Mention>> = segmented
         .paragraphs
         .iter()
-        .map(|p| recognize::recognize(rules, &p.text, year))
+        .map(|p| recognize::recognize(rules, &p.text, date.map(|d| d.start)))
         .collect();
+    resolve_anaphors(&mut mentions);
     let mut facts = Vec::new();
     for (i, p) in segmented.paragraphs.iter().enumerate() {
         facts.extend(relate::relate(rules, p, i, &mentions[i]));
@@ -66,6 +66,28 @@ pub fn extract(rules: &Rules, document: Document) -> Extraction {
         facts,
         title,
         date,
+    }
+}
+
+/// `出席会议`: the meeting is the last event named before, in this paragraph or an earlier
+/// one. With no event before, the word names nothing.
+fn resolve_anaphors(mentions: &mut [Vec<Mention>]) {
+    let mut last: Option<Target> = None;
+    for paragraph in mentions.iter_mut() {
+        paragraph.retain_mut(|m| match (&m.target, m.kind) {
+            (Target::Anaphor, _) => match &last {
+                Some(t) => {
+                    m.target = t.clone();
+                    true
+                }
+                None => false,
+            },
+            (t, Kind::Event) => {
+                last = Some(t.clone());
+                true
+            }
+            _ => true,
+        });
     }
 }
 

@@ -222,9 +222,16 @@ fn describe_found(rules: &Rules, out: &mut Out, s: &NamedNode, e: &Entity) {
             out.add(s, term(RDF, "type"), out.vocab.acc(kind.name()));
             out.add(s, term(RDFS, "label"), zh(label));
         }
-        Entity::Group { of, .. } => {
+        Entity::Group {
+            of, participants, ..
+        } => {
             out.add(s, term(RDF, "type"), out.vocab.acc(Kind::Group.name()));
-            out.add(s, term(RDFS, "label"), zh("成员国"));
+            let label = if *participants {
+                &rules.participants_label
+            } else {
+                &rules.group_label
+            };
+            out.add(s, term(RDFS, "label"), zh(label));
             if let Some(i) = of {
                 let org = out.vocab.id(&Entity::Known(*i).path(rules));
                 out.add(s, out.vocab.acc("groupOf"), org);

@@ -8,8 +8,8 @@
 
 use std::collections::HashMap;
 
-use crate::date::{self, DateValue};
-use crate::rules::{Kind, Rules, Surface};
+use crate::date::{Context, DateValue, Point, RawDate};
+use crate::rules::{GroupOf, Kind, Rules, Surface};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Target {
@@ -19,9 +19,13 @@ pub enum Target {
     Text(String),
     /// The member states of an organisation, or of the document's organisation.
     Group {
-        of: Option<usize>,
+        of: GroupOf,
     },
     Date(DateValue),
+    /// A date as written, until `resolve_dates` reads it against its context.
+    RawDate(RawDate),
+    /// A word that refers back to the last event named (`出席会议`: that meeting).
+    Anaphor,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -40,14 +44,35 @@ struct Candidate {
     trim: Vec<Kind>,
 }
 
-/// Mentions of one paragraph, sorted by start. `year_hint` is the document's year, for dates
-/// written without one.
-pub fn recognize(rules: &Rules, text: &str, year_hint: Option<i32>) -> Vec<Mention> {
+/// Mentions of one paragraph, sorted by start. `document` is the document's date, for dates
+/// written without a year (`6月13日`, `今年`).
+pub fn recognize(rules: &Rules, text: &str, document: Option<Point>) -> Vec<Mention> {
     let chars = CharIndex::new(text);
     let mut candidates = gazetteer(rules, text, &chars);
-    candidates.extend(patterns(rules, text, &chars, year_hint));
+    candidates.extend(patterns(rules, text, &chars));
     trim(&mut candidates, text);
-    select(candidates)
+    let mut mentions = select(candidates);
+    resolve_dates(&mut mentions, document);
+    mentions
+}
+
+/// Reads each date against the document's date and the date before it; a date that cannot be
+/// read (no year known, impossible day) is no mention.
+fn resolve_dates(mentions: &mut Vec<Mention>, document: Option<Point>) {
+    let mut previous = None;
+    mentions.retain_mut(|m| {
+        let Target::RawDate(raw) = m.target else {
+            return true;
+        };
+        match raw.resolve(Context { document, previous }) {
+            Some(d) => {
+                previous = Some(d.start);
+                m.target = Target::Date(d);
+                true
+            }
+            None => false,
+        }
+    });
 }
 
 /// Whether a whole line is a date (the date line under a signature block).
@@ -62,7 +87,9 @@ pub fn is_date_line(rules: &Rules, line: &str) -> bool {
                 let m = c.name("mention").unwrap_or_else(|| c.get(0).unwrap());
                 m.start() == 0
                     && m.end() == line.len()
-                    && date::from_captures(&c, &rules.numerals, None).is_some()
+                    && RawDate::from_captures(&c, &rules.numerals)
+                        .resolve(Context::default())
+                        .is_some()
             })
         })
 }
@@ -92,24 +119,18 @@ fn gazetteer(rules: &Rules, text: &str, chars: &CharIndex) -> Vec<Candidate> {
         .collect()
 }
 
-fn patterns(
-    rules: &Rules,
-    text: &str,
-    chars: &CharIndex,
-    year_hint: Option<i32>,
-) -> Vec<Candidate> {
+fn patterns(rules: &Rules, text: &str, chars: &CharIndex) -> Vec<Candidate> {
     let mut out = Vec::new();
     for p in &rules.patterns {
         for caps in p.regex.captures_iter(text) {
             let m = caps.name("mention").unwrap_or_else(|| caps.get(0).unwrap());
-            if m.is_empty() {
+            if m.is_empty() || p.reject.as_ref().is_some_and(|re| re.is_match(m.as_str())) {
                 continue;
             }
             let target = if p.kind == Kind::Date {
-                match date::from_captures(&caps, &rules.numerals, year_hint) {
-                    Some(d) => Target::Date(d),
-                    None => continue,
-                }
+                Target::RawDate(RawDate::from_captures(&caps, &rules.numerals))
+            } else if p.anaphor {
+                Target::Anaphor
             } else {
                 let label = caps.name("label").unwrap_or(m).as_str();
                 match rules.lookup_surface(label) {

@@ -14,7 +14,7 @@ use std::ops::Range;
 use crate::date::{DateValue, Point};
 use crate::recognize::{CharIndex, Mention, Target};
 use crate::rules::{
-    DATED, GROUP_SLOT, Kind, ORGANISATION_SLOT, Relation, Rules, Scope, TOPIC_SLOT,
+    DATED, GROUP_SLOT, GroupOf, Kind, ORGANISATION_SLOT, Relation, Rules, Scope, TOPIC_SLOT,
 };
 use crate::segment::{Paragraph, ParagraphKind};
 
@@ -31,7 +31,7 @@ pub enum Node {
         date: Option<Point>,
     },
     /// The member states of `of`, or of the document's organisation.
-    Group { of: Option<usize> },
+    Group { of: GroupOf },
     /// The document's organisation (the one named most often).
     Organisation,
     /// A date literal; a range only as the object of a `dated` template.
@@ -243,6 +243,11 @@ impl<'a> Sentence<'a> {
             out.extend(m.facts());
             let mut nodes: Vec<Node> = slots.iter().flat_map(|s| m.nodes(s)).collect();
             nodes.dedup();
+            // A `span` group narrows what is replaced: the words after it stay for later
+            // rules (`…托卡耶夫主持会议`: the person, then 主持).
+            let tokens = caps
+                .name("span")
+                .map_or(tokens, |g| self.tokens_of(g.range()));
             if let Some(first) = nodes.first() {
                 let local = Local {
                     kind: first.kind(rules),
@@ -402,7 +407,11 @@ impl Match<'_, '_> {
     /// The nodes a slot stands for; `slot@dateslot` dates text events with that date.
     fn nodes(&self, slot: &str) -> Vec<Node> {
         match slot {
-            GROUP_SLOT => return vec![Node::Group { of: None }],
+            GROUP_SLOT => {
+                return vec![Node::Group {
+                    of: GroupOf::Document,
+                }];
+            }
             ORGANISATION_SLOT => return vec![Node::Organisation],
             TOPIC_SLOT => return self.sentence.topic(self.rules, self.start),
             _ => {}
@@ -493,6 +502,12 @@ fn node_of(m: &Mention, chars: &[char]) -> Node {
         Target::Entity(i) => Node::Entity(*i),
         Target::Group { of } => Node::Group { of: *of },
         Target::Date(d) => Node::Date(*d),
+        // Resolved before relate; an unresolved one names nothing that can be related.
+        Target::RawDate(_) | Target::Anaphor => Node::Text {
+            kind: m.kind,
+            label: String::new(),
+            date: None,
+        },
         Target::Text(label) => {
             let _ = chars;
             Node::Text {

@@ -147,6 +147,8 @@ pub const DATED: &str = "dated";
 pub const GROUP_SLOT: &str = "$group";
 pub const ORGANISATION_SLOT: &str = "$organisation";
 pub const TOPIC_SLOT: &str = "$topic";
+/// `of` value of group words that name the parties of a text.
+const PARTICIPANTS: &str = "participants";
 const SPECIAL_SLOTS: &[&str] = &[GROUP_SLOT, ORGANISATION_SLOT, TOPIC_SLOT];
 
 #[derive(Debug, thiserror::Error)]
@@ -159,6 +161,17 @@ pub enum RulesError {
     },
     #[error("{}", .0.join("\n"))]
     Invalid(Vec<String>),
+}
+
+/// Whose group a group word names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GroupOf {
+    /// The member states of the document's organisation (`成员国`).
+    Document,
+    /// The member states of this organisation (`上合组织成员国`).
+    Organisation(usize),
+    /// The parties of the text (`双方`, `与会领导人`).
+    Participants,
 }
 
 /// A gazetteer entity after merging every file that mentions its key.
@@ -177,9 +190,9 @@ pub struct Entity {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Surface {
     Entity(usize),
-    /// A word for the member states; `of` names the organisation when the word does.
+    /// A word for a group of states (`成员国`, `双方`).
     Group {
-        of: Option<usize>,
+        of: GroupOf,
     },
 }
 
@@ -192,6 +205,10 @@ pub struct Pattern {
     /// Kinds of mentions cut off the start of this pattern's mention (`莫斯科上合组织…会议`
     /// is a city, then the meeting).
     pub trim: Vec<Kind>,
+    /// A mention whose text matches this is no mention (a clause, not a name).
+    pub reject: Option<Regex>,
+    /// The mention refers back to the last event named (`出席会议`).
+    pub anaphor: bool,
 }
 
 #[derive(Debug, Default)]
@@ -252,9 +269,14 @@ pub struct Rules {
     pub offices: Vec<String>,
     pub relations: Vec<Relation>,
     pub layout: Layout,
+    /// Labels of group nodes: the first group word of the lexicon for member states, the
+    /// first `of = "participants"` word for the parties of a text.
+    pub group_label: String,
+    pub participants_label: String,
     /// SHA-256 of every rule file, so a store knows which rules made it.
     pub hash: String,
     by_key: HashMap<String, usize>,
+    surface_index: HashMap<String, usize>,
 }
 
 impl Rules {
@@ -286,10 +308,7 @@ impl Rules {
 
     /// The entity a surface form names, if any (used to resolve test expectations too).
     pub fn lookup_surface(&self, text: &str) -> Option<&Surface> {
-        self.surfaces
-            .iter()
-            .find(|(s, _)| s == text)
-            .map(|(_, t)| t)
+        self.surface_index.get(text).map(|&i| &self.surfaces[i].1)
     }
 }
 
@@ -383,6 +402,9 @@ struct RawPattern {
     priority: i32,
     #[serde(default)]
     trim: Vec<Spanned<String>>,
+    reject: Option<Spanned<String>>,
+    #[serde(default)]
+    anaphor: bool,
 }
 
 #[derive(Deserialize)]
@@ -450,6 +472,8 @@ struct Builder {
     list_separators: Vec<String>,
     list_item_suffixes: Vec<String>,
     offices: Vec<String>,
+    group_label: String,
+    participants_label: String,
     relations: Vec<Relation>,
     layout: Layout,
     pending_groups: Vec<(String, Option<String>, String, std::ops::Range<usize>)>,
@@ -550,6 +574,9 @@ fn compile(files: Vec<(String, String)>) -> Result<Rules, RulesError> {
         layout: b.layout,
         hash: format!("{:x}", hasher.finalize()),
         by_key: b.by_key,
+        surface_index: b.surface_index,
+        group_label: b.group_label,
+        participants_label: b.participants_label,
     })
 }
 
@@ -742,16 +769,24 @@ impl Builder {
 
     fn resolve_groups(&mut self, errors: &mut Vec<String>) {
         for (zh, of, file, _) in std::mem::take(&mut self.pending_groups) {
-            let of = match of {
-                Some(key) => match self.by_key.get(&key) {
-                    Some(&i) => Some(i),
+            let of = match of.as_deref() {
+                None => GroupOf::Document,
+                Some(PARTICIPANTS) => GroupOf::Participants,
+                Some(key) => match self.by_key.get(key) {
+                    Some(&i) => GroupOf::Organisation(i),
                     None => {
                         errors.push(format!("{file}: group {zh:?}: no entity with id {key:?}"));
                         continue;
                     }
                 },
-                None => None,
             };
+            let label = match of {
+                GroupOf::Participants => &mut self.participants_label,
+                _ => &mut self.group_label,
+            };
+            if label.is_empty() {
+                *label = zh.clone();
+            }
             self.add_surface(&zh, Surface::Group { of }, errors, &file);
         }
     }
@@ -837,6 +872,7 @@ impl Builder {
             p.regex.span(),
             expand_offices(p.regex.get_ref(), &self.offices),
         );
+        let reject = p.reject.as_ref().and_then(|r| compile_regex(r, d));
         if let Some(regex) = compile_regex(&source, d) {
             self.patterns.push(Pattern {
                 id: p.id,
@@ -844,6 +880,8 @@ impl Builder {
                 regex,
                 priority: p.priority,
                 trim,
+                reject,
+                anaphor: p.anaphor,
             });
         }
     }
