@@ -201,7 +201,7 @@ fn entity_name(rules: &Rules, e: &Entity) -> Name {
                 .collect();
             forms.sort();
             Name {
-                display: "成员国".into(),
+                display: rules.group_label.clone(),
                 forms,
             }
         }
