@@ -304,13 +304,14 @@ impl<'a> Sentence<'a> {
         self.span_of(0..self.tokens.len()).start
     }
 
-    /// The subject of the clause a match is in: the nearest group or list of states that opens
+    /// The subject of the clause a match is in: the nearest group, organisation or list of
+    /// states that opens
     /// the sentence (after a short adverbial such as `为此，`) or a clause (after `，` `；`).
     fn topic(&self, rules: &Rules, before: usize) -> Vec<Node> {
         let opens = |i: usize| {
             i == 0 || matches!(self.tokens[i - 1], Token::Char(c, _) if CLAUSE_BREAKS.contains(&c))
         };
-        let is_subject = |t: &Token| matches!(t, Token::Mention(m) if matches!(self.locals[*m].kind, Kind::Group | Kind::State));
+        let is_subject = |t: &Token| matches!(t, Token::Mention(m) if matches!(self.locals[*m].kind, Kind::Group | Kind::State | Kind::Organization));
         let Some(start) = (0..before)
             .rev()
             .find(|&i| is_subject(&self.tokens[i]) && opens(i))
@@ -321,11 +322,11 @@ impl<'a> Sentence<'a> {
         let mut i = start;
         while let Some(Token::Mention(m)) = self.tokens.get(i) {
             let local = &self.locals[*m];
-            if !matches!(local.kind, Kind::Group | Kind::State) {
+            if !matches!(local.kind, Kind::Group | Kind::State | Kind::Organization) {
                 break;
             }
             nodes.extend(local.nodes.iter().cloned());
-            if local.kind == Kind::Group {
+            if local.kind != Kind::State {
                 break;
             }
             // A list of states continues after a separator (`、`, `和`).

@@ -215,6 +215,9 @@ pub struct Pattern {
 pub struct Layout {
     pub page_markers: Vec<Regex>,
     pub datelines: Vec<Regex>,
+    /// News datelines at the start or end of a paragraph (`新华社北京9月16日电`): cut off
+    /// the running text, as they are neither place nor date of what it reports.
+    pub dateline_affixes: Vec<Regex>,
     pub heading_max_chars: usize,
 }
 
@@ -414,6 +417,8 @@ struct RawLayout {
     page_markers: Vec<Spanned<String>>,
     #[serde(default)]
     datelines: Vec<Spanned<String>>,
+    #[serde(default)]
+    dateline_affixes: Vec<Spanned<String>>,
     heading_max_chars: Option<usize>,
 }
 
@@ -842,6 +847,11 @@ impl Builder {
         for r in raw.page_markers {
             if let Some(re) = compile_regex(&r, d) {
                 self.layout.page_markers.push(re);
+            }
+        }
+        for r in raw.dateline_affixes {
+            if let Some(re) = compile_regex(&r, d) {
+                self.layout.dateline_affixes.push(re);
             }
         }
         for r in raw.datelines {

@@ -100,11 +100,11 @@ pub fn segment(n: &Normalized, layout: &Layout, is_date_line: &dyn Fn(&str) -> b
             LineKind::Blank | LineKind::Marker => continue,
             LineKind::Title => out.title = Some(line.text()),
             LineKind::Heading => {
-                flush(&mut out, &mut current, &section, ParagraphKind::Body, n);
+                flush(&mut out, &mut current, &section, ParagraphKind::Body, n, layout);
                 section = Some(line.text());
             }
             LineKind::Signature | LineKind::Dateline => {
-                flush(&mut out, &mut current, &section, ParagraphKind::Body, n);
+                flush(&mut out, &mut current, &section, ParagraphKind::Body, n, layout);
                 let kind = if line.kind == LineKind::Signature {
                     ParagraphKind::Signature
                 } else if is_date_line(&line.text()) {
@@ -113,17 +113,17 @@ pub fn segment(n: &Normalized, layout: &Layout, is_date_line: &dyn Fn(&str) -> b
                     ParagraphKind::Dateline
                 };
                 let mut chars = line.chars.clone();
-                flush(&mut out, &mut chars, &section, kind, n);
+                flush(&mut out, &mut chars, &section, kind, n, layout);
             }
             LineKind::Text => {
                 current.extend_from_slice(&line.chars);
                 if !wrapped || line.ends_sentence() {
-                    flush(&mut out, &mut current, &section, ParagraphKind::Body, n);
+                    flush(&mut out, &mut current, &section, ParagraphKind::Body, n, layout);
                 }
             }
         }
     }
-    flush(&mut out, &mut current, &section, ParagraphKind::Body, n);
+    flush(&mut out, &mut current, &section, ParagraphKind::Body, n, layout);
     out
 }
 
@@ -237,11 +237,18 @@ fn flush(
     section: &Option<String>,
     kind: ParagraphKind,
     n: &Normalized,
+    layout: &Layout,
 ) {
     if chars.is_empty() {
         return;
     }
-    let joined = close_up(std::mem::take(chars), kind == ParagraphKind::Signature);
+    let mut joined = close_up(std::mem::take(chars), kind == ParagraphKind::Signature);
+    if kind == ParagraphKind::Body {
+        cut_datelines(&mut joined, layout);
+    }
+    if joined.is_empty() {
+        return;
+    }
     let text: String = joined.iter().map(|(c, _)| c).collect();
     let mut origin: Vec<usize> = joined.iter().map(|(_, i)| n.origin[*i]).collect();
     origin.push(joined.last().map_or(0, |(_, i)| n.origin[*i + 1]));
@@ -258,6 +265,23 @@ fn flush(
         origin,
         sentences,
     });
+}
+
+/// Removes a news dateline that opens or closes a paragraph.
+fn cut_datelines(chars: &mut Vec<(char, usize)>, layout: &Layout) {
+    let text: String = chars.iter().map(|(c, _)| c).collect();
+    for re in &layout.dateline_affixes {
+        if let Some(m) = re.find(&text) {
+            let start = text[..m.start()].chars().count();
+            let end = text[..m.end()].chars().count();
+            if start == 0 || end == chars.len() {
+                chars.drain(start..end);
+                let lead = chars.iter().take_while(|(c, _)| c.is_whitespace()).count();
+                chars.drain(..lead);
+                return;
+            }
+        }
+    }
 }
 
 /// Drops the spaces the layout put between ideographs and digits (`2020年 3月 2日`); keeps a
