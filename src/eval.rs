@@ -350,8 +350,9 @@ pub fn evaluate(
     if file.documents.is_empty() {
         let mut total = Outcome::default();
         for (i, case) in file.cases.iter().enumerate() {
+            // The document date goes under the text as the date line of a signature block.
             let text = match &case.date {
-                Some(d) => format!("{}\n{d}", case.text),
+                Some(d) => format!("{}\n{}", case.text, date_line(d)?),
                 None => case.text.clone(),
             };
             let doc = read::decode(&format!("case-{}", i + 1), "case", text.as_bytes())
@@ -386,6 +387,15 @@ pub fn evaluate(
         }
     }
     Ok(results)
+}
+
+/// `2022-09-16` → `2022年9月16日`.
+fn date_line(iso: &str) -> Result<String, String> {
+    let parts: Vec<u32> = iso.split('-').map(|p| p.parse().map_err(|_| format!("bad date {iso:?}"))).collect::<Result<_, _>>()?;
+    match parts[..] {
+        [y, m, d] => Ok(format!("{y}年{m}月{d}日")),
+        _ => Err(format!("bad date {iso:?}: write YYYY-MM-DD")),
+    }
 }
 
 /// The accuracy report: per predicate, then the wrong and missed facts.

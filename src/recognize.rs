@@ -52,8 +52,21 @@ pub fn recognize(rules: &Rules, text: &str, document: Option<Point>) -> Vec<Ment
     candidates.extend(patterns(rules, text, &chars));
     trim(&mut candidates, text);
     let mut mentions = select(candidates);
+    absorb_quotes(&mut mentions, text);
     resolve_dates(&mut mentions, document);
     mentions
+}
+
+/// A name in quotes (`“全球安全倡议”`) is one mention with its quotes, so rules need not
+/// allow for them. Mentions are sorted and disjoint, so the quotes belong to no other.
+fn absorb_quotes(mentions: &mut [Mention], text: &str) {
+    let chars: Vec<char> = text.chars().collect();
+    for m in mentions.iter_mut().filter(|m| m.kind != Kind::Date) {
+        if m.start > 0 && chars.get(m.start - 1) == Some(&'“') && chars.get(m.end) == Some(&'”') {
+            m.start -= 1;
+            m.end += 1;
+        }
+    }
 }
 
 /// Reads each date against the document's date and the date before it; a date that cannot be
