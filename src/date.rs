@@ -146,13 +146,15 @@ impl RawDate {
         .into_iter()
         .find(|(g, _)| caps.name(g).is_some())
         .map_or(Relative::None, |(_, r)| r);
+        // `cm`, `cd`: a month or day in Chinese numerals (十二月, 二十六日).
+        let small = |name: &str| caps.name(name).and_then(|m| chinese_number(m.as_str(), numerals));
         RawDate {
             year: num("y").map(|y| y as i32).or_else(|| cyear("cy")),
-            month: num("m"),
-            day: num("d"),
+            month: num("m").or_else(|| small("cm")),
+            day: num("d").or_else(|| small("cd")),
             end_year: num("y2").map(|y| y as i32).or_else(|| cyear("cy2")),
-            end_month: num("m2"),
-            end_day: num("d2"),
+            end_month: num("m2").or_else(|| small("cm2")),
+            end_day: num("d2").or_else(|| small("cd2")),
             relative,
         }
     }
@@ -196,6 +198,20 @@ impl RawDate {
     }
 }
 
+/// `十` → 10, `十二` → 12, `二十六` → 26, `七` → 7: months and days in Chinese numerals. The
+/// numeral table maps the ten to 10.
+pub fn chinese_number(text: &str, numerals: &HashMap<char, u32>) -> Option<u32> {
+    let values: Option<Vec<u32>> = text.chars().map(|c| numerals.get(&c).copied()).collect();
+    match values?.as_slice() {
+        [d] if *d < 10 => Some(*d),
+        [10] => Some(10),
+        [10, d] if *d < 10 => Some(10 + d),
+        [t, 10] if *t < 10 => Some(t * 10),
+        [t, 10, d] if *t < 10 && *d < 10 => Some(t * 10 + d),
+        _ => None,
+    }
+}
+
 /// `一九六一` → 1961: one numeral per digit, as years are written.
 pub fn chinese_year(text: &str, numerals: &HashMap<char, u32>) -> Option<i32> {
     let digits: Option<Vec<u32>> = text
@@ -216,7 +232,7 @@ mod tests {
             .chars()
             .enumerate()
             .map(|(i, c)| (c, i as u32))
-            .chain([('零', 0)])
+            .chain([('零', 0), ('十', 10)])
             .collect()
     }
 
@@ -261,6 +277,16 @@ mod tests {
             r"(?P<cy>[〇一二三四五六七八九]{4})年",
             "一九六一年",
             Some("1961"),
+        );
+        check(
+            r"(?P<cy>[〇一二三四五六七八九]{4})年(?P<cm>[一二三四五六七八九十]{1,2})月(?P<cd>[一二三四五六七八九十]{1,3})日",
+            "一九八二年十二月十日",
+            Some("1982-12-10"),
+        );
+        check(
+            r"(?P<cy>[〇一二三四五六七八九]{4})年(?P<cm>[一二三四五六七八九十]{1,2})月(?P<cd>[一二三四五六七八九十]{1,3})日",
+            "一九九六年四月二十六日",
+            Some("1996-04-26"),
         );
         check(
             r"(?P<m>\d{1,2})月(?P<d>\d{1,2})日",
