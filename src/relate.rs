@@ -428,6 +428,18 @@ impl Match<'_, '_> {
                 .map(|n| with_date(n, date))
                 .collect();
         }
+        if let Some(name) = slot.strip_suffix(".org") {
+            // The organisation a group stands for (`上海合作组织成员国` → 上海合作组织).
+            return self
+                .nodes(name)
+                .into_iter()
+                .map(|n| match n {
+                    Node::Group { of: GroupOf::Organisation(i) } => Node::Entity(i),
+                    Node::Group { of: GroupOf::Document } => Node::Organisation,
+                    other => other,
+                })
+                .collect();
+        }
         let Some(group) = self.caps.name(slot) else {
             return Vec::new();
         };
