@@ -147,7 +147,10 @@ impl RawDate {
         .find(|(g, _)| caps.name(g).is_some())
         .map_or(Relative::None, |(_, r)| r);
         // `cm`, `cd`: a month or day in Chinese numerals (十二月, 二十六日).
-        let small = |name: &str| caps.name(name).and_then(|m| chinese_number(m.as_str(), numerals));
+        let small = |name: &str| {
+            caps.name(name)
+                .and_then(|m| chinese_number(m.as_str(), numerals))
+        };
         RawDate {
             year: num("y").map(|y| y as i32).or_else(|| cyear("cy")),
             month: num("m").or_else(|| small("cm")),

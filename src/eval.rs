@@ -257,7 +257,7 @@ impl Outcome {
         t
     }
 
-    fn merge(&mut self, o: Outcome) {
+    pub fn merge(&mut self, o: Outcome) {
         for (p, c) in o.by_predicate {
             self.by_predicate.entry(p).or_default().add(c);
         }
@@ -391,7 +391,10 @@ pub fn evaluate(
 
 /// `2022-09-16` → `2022年9月16日`.
 fn date_line(iso: &str) -> Result<String, String> {
-    let parts: Vec<u32> = iso.split('-').map(|p| p.parse().map_err(|_| format!("bad date {iso:?}"))).collect::<Result<_, _>>()?;
+    let parts: Vec<u32> = iso
+        .split('-')
+        .map(|p| p.parse().map_err(|_| format!("bad date {iso:?}")))
+        .collect::<Result<_, _>>()?;
     match parts[..] {
         [y, m, d] => Ok(format!("{y}年{m}月{d}日")),
         _ => Err(format!("bad date {iso:?}: write YYYY-MM-DD")),

@@ -62,7 +62,8 @@ pub fn recognize(rules: &Rules, text: &str, document: Option<Point>) -> Vec<Ment
 fn absorb_quotes(mentions: &mut [Mention], text: &str) {
     let chars: Vec<char> = text.chars().collect();
     for m in mentions.iter_mut().filter(|m| m.kind != Kind::Date) {
-        if m.start > 0 && chars.get(m.start - 1) == Some(&'“') && chars.get(m.end) == Some(&'”') {
+        if m.start > 0 && chars.get(m.start - 1) == Some(&'“') && chars.get(m.end) == Some(&'”')
+        {
             m.start -= 1;
             m.end += 1;
         }

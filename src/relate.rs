@@ -434,8 +434,12 @@ impl Match<'_, '_> {
                 .nodes(name)
                 .into_iter()
                 .map(|n| match n {
-                    Node::Group { of: GroupOf::Organisation(i) } => Node::Entity(i),
-                    Node::Group { of: GroupOf::Document } => Node::Organisation,
+                    Node::Group {
+                        of: GroupOf::Organisation(i),
+                    } => Node::Entity(i),
+                    Node::Group {
+                        of: GroupOf::Document,
+                    } => Node::Organisation,
                     other => other,
                 })
                 .collect();

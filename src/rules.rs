@@ -1021,7 +1021,11 @@ fn compile_relation(r: RawRelation, lex: &Lexicon, d: &mut Diagnostics) -> Optio
             d.at(f.span(), format_args!("unknown predicate {p:?}"));
             continue;
         }
-        for slot in [s, o].into_iter().flat_map(|x| x.split('@')).map(|x| x.trim_end_matches(".org")) {
+        for slot in [s, o]
+            .into_iter()
+            .flat_map(|x| x.split('@'))
+            .map(|x| x.trim_end_matches(".org"))
+        {
             if !SPECIAL_SLOTS.contains(&slot) && !names.contains(&slot) {
                 d.at(
                     f.span(),

@@ -100,11 +100,25 @@ pub fn segment(n: &Normalized, layout: &Layout, is_date_line: &dyn Fn(&str) -> b
             LineKind::Blank | LineKind::Marker => continue,
             LineKind::Title => out.title = Some(line.text()),
             LineKind::Heading => {
-                flush(&mut out, &mut current, &section, ParagraphKind::Body, n, layout);
+                flush(
+                    &mut out,
+                    &mut current,
+                    &section,
+                    ParagraphKind::Body,
+                    n,
+                    layout,
+                );
                 section = Some(line.text());
             }
             LineKind::Signature | LineKind::Dateline => {
-                flush(&mut out, &mut current, &section, ParagraphKind::Body, n, layout);
+                flush(
+                    &mut out,
+                    &mut current,
+                    &section,
+                    ParagraphKind::Body,
+                    n,
+                    layout,
+                );
                 let kind = if line.kind == LineKind::Signature {
                     ParagraphKind::Signature
                 } else if is_date_line(&line.text()) {
@@ -118,12 +132,26 @@ pub fn segment(n: &Normalized, layout: &Layout, is_date_line: &dyn Fn(&str) -> b
             LineKind::Text => {
                 current.extend_from_slice(&line.chars);
                 if !wrapped || line.ends_sentence() {
-                    flush(&mut out, &mut current, &section, ParagraphKind::Body, n, layout);
+                    flush(
+                        &mut out,
+                        &mut current,
+                        &section,
+                        ParagraphKind::Body,
+                        n,
+                        layout,
+                    );
                 }
             }
         }
     }
-    flush(&mut out, &mut current, &section, ParagraphKind::Body, n, layout);
+    flush(
+        &mut out,
+        &mut current,
+        &section,
+        ParagraphKind::Body,
+        n,
+        layout,
+    );
     out
 }
 

@@ -2,6 +2,7 @@
 
 mod cli;
 mod examples;
+mod genre;
 mod input;
 mod moscow;
 mod support;
