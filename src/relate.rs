@@ -418,10 +418,14 @@ impl Match<'_, '_> {
             _ => {}
         }
         if let Some((name, date_slot)) = slot.split_once('@') {
-            let date = self.nodes(date_slot).into_iter().find_map(|n| match n {
-                Node::Date(d) => Some(d.start),
-                _ => None,
-            });
+            // `object@date|date0`: the first of these date slots that the match filled.
+            let date = date_slot
+                .split('|')
+                .flat_map(|d| self.nodes(d))
+                .find_map(|n| match n {
+                    Node::Date(d) => Some(d.start),
+                    _ => None,
+                });
             return self
                 .nodes(name)
                 .into_iter()

@@ -218,6 +218,9 @@ pub struct Layout {
     /// News datelines at the start or end of a paragraph (`新华社北京9月16日电`): cut off
     /// the running text, as they are neither place nor date of what it reports.
     pub dateline_affixes: Vec<Regex>,
+    /// Asides cut out of the running text wherever they stand: a foreign name in brackets
+    /// after its Chinese form (`普丁（Vladimir Putin）`).
+    pub asides: Vec<Regex>,
     pub heading_max_chars: usize,
 }
 
@@ -419,6 +422,8 @@ struct RawLayout {
     datelines: Vec<Spanned<String>>,
     #[serde(default)]
     dateline_affixes: Vec<Spanned<String>>,
+    #[serde(default)]
+    asides: Vec<Spanned<String>>,
     heading_max_chars: Option<usize>,
 }
 
@@ -849,6 +854,11 @@ impl Builder {
                 self.layout.page_markers.push(re);
             }
         }
+        for r in raw.asides {
+            if let Some(re) = compile_regex(&r, d) {
+                self.layout.asides.push(re);
+            }
+        }
         for r in raw.dateline_affixes {
             if let Some(re) = compile_regex(&r, d) {
                 self.layout.dateline_affixes.push(re);
@@ -1023,7 +1033,7 @@ fn compile_relation(r: RawRelation, lex: &Lexicon, d: &mut Diagnostics) -> Optio
         }
         for slot in [s, o]
             .into_iter()
-            .flat_map(|x| x.split('@'))
+            .flat_map(|x| x.split(['@', '|']))
             .map(|x| x.trim_end_matches(".org"))
         {
             if !SPECIAL_SLOTS.contains(&slot) && !names.contains(&slot) {
@@ -1066,7 +1076,7 @@ fn compile_relation(r: RawRelation, lex: &Lexicon, d: &mut Diagnostics) -> Optio
         }
     };
     if let Some(rep) = &r.replace {
-        for slot in rep.get_ref().split(',').flat_map(|x| x.split('@')) {
+        for slot in rep.get_ref().split(',').flat_map(|x| x.split(['@', '|'])) {
             if !names.contains(&slot.trim()) {
                 d.at(
                     rep.span(),

@@ -273,6 +273,7 @@ fn flush(
     let mut joined = close_up(std::mem::take(chars), kind == ParagraphKind::Signature);
     if kind == ParagraphKind::Body {
         cut_datelines(&mut joined, layout);
+        cut_asides(&mut joined, layout);
     }
     if joined.is_empty() {
         return;
@@ -308,6 +309,26 @@ fn cut_datelines(chars: &mut Vec<(char, usize)>, layout: &Layout) {
                 chars.drain(..lead);
                 return;
             }
+        }
+    }
+}
+
+/// Removes asides (`（Vladimir Putin）`) wherever they stand.
+fn cut_asides(chars: &mut Vec<(char, usize)>, layout: &Layout) {
+    for re in &layout.asides {
+        let text: String = chars.iter().map(|(c, _)| c).collect();
+        let mut spans: Vec<(usize, usize)> = re
+            .find_iter(&text)
+            .map(|m| {
+                (
+                    text[..m.start()].chars().count(),
+                    text[..m.end()].chars().count(),
+                )
+            })
+            .collect();
+        spans.reverse();
+        for (start, end) in spans {
+            chars.drain(start..end);
         }
     }
 }
