@@ -112,10 +112,12 @@ fn gazetteer(rules: &Rules, text: &str, chars: &CharIndex) -> Vec<Candidate> {
     rules
         .automaton
         .find_iter(text)
-        .map(|m| {
+        .filter_map(|m| {
             let (kind, target) = match &rules.surfaces[m.pattern().as_usize()].1 {
                 Surface::Entity(i) => (rules.entities[*i].kind, Target::Entity(*i)),
                 Surface::Group { of } => (Kind::Group, Target::Group { of: *of }),
+                // Matched so that the shorter name inside it is not (沿海地区 ⊃ 海地).
+                Surface::Blocker => return None,
             };
             let mention = Mention {
                 start: chars.char_at(m.start()),
@@ -124,11 +126,11 @@ fn gazetteer(rules: &Rules, text: &str, chars: &CharIndex) -> Vec<Candidate> {
                 target,
                 rule: "gazetteer".into(),
             };
-            Candidate {
+            Some(Candidate {
                 mention,
                 priority: 0,
                 trim: Vec::new(),
-            }
+            })
         })
         .collect()
 }

@@ -194,6 +194,8 @@ pub enum Surface {
     Group {
         of: GroupOf,
     },
+    /// A common word that holds a name but is none (`沿海地区` holds `海地`).
+    Blocker,
 }
 
 #[derive(Debug)]
@@ -360,6 +362,8 @@ struct RawFile {
     #[serde(default)]
     list_item_suffixes: Vec<String>,
     #[serde(default)]
+    blockers: Vec<Spanned<String>>,
+    #[serde(default)]
     pattern: Vec<RawPattern>,
     #[serde(default)]
     numerals: BTreeMap<String, u32>,
@@ -487,6 +491,7 @@ struct Builder {
     relations: Vec<Relation>,
     layout: Layout,
     pending_groups: Vec<(String, Option<String>, String, std::ops::Range<usize>)>,
+    pending_blockers: Vec<(String, String)>,
 }
 
 fn compile(files: Vec<(String, String)>) -> Result<Rules, RulesError> {
@@ -557,6 +562,9 @@ fn compile(files: Vec<(String, String)>) -> Result<Rules, RulesError> {
         b.add_rules(std::mem::take(raw), &mut d);
     }
     b.resolve_groups(&mut errors);
+    for (text, place) in std::mem::take(&mut b.pending_blockers) {
+        b.add_surface(&text, Surface::Blocker, &mut errors, &place);
+    }
     b.add_entity_surfaces(&mut errors);
     if !errors.is_empty() {
         return Err(RulesError::Invalid(errors));
@@ -761,6 +769,7 @@ impl Builder {
         match s {
             Surface::Entity(i) => format!("{} {}", self.entities[*i].kind, self.entities[*i].key),
             Surface::Group { .. } => "a group".into(),
+            Surface::Blocker => "a blocker".into(),
         }
     }
 
@@ -816,6 +825,11 @@ impl Builder {
             .extend(std::mem::take(&mut raw.list_separators));
         self.list_item_suffixes
             .extend(std::mem::take(&mut raw.list_item_suffixes));
+        for b in std::mem::take(&mut raw.blockers) {
+            let (line, col) = line_col(d.content, b.span().start);
+            let place = format!("{}:{line}:{col}", d.file);
+            self.pending_blockers.push((b.into_inner(), place));
+        }
         for (k, v) in std::mem::take(&mut raw.numerals) {
             let mut chars = k.chars();
             match (chars.next(), chars.next()) {
