@@ -325,17 +325,7 @@ pub fn compare(rules: &Rules, found: &[Found], cases: &[&Case], whole_text: &str
 /// Extracts a document and names its facts.
 pub fn run_document(rules: &Rules, doc: Document) -> (Extraction, Vec<Found>) {
     let x = extract(rules, doc);
-    let g = graph::build(
-        rules,
-        &graph::Input {
-            key: &x.document.key,
-            segmented: &x.segmented,
-            mentions: &x.mentions,
-            facts: &x.facts,
-            byte_offsets: &x.document.byte_offsets,
-            decoded: &x.document.text,
-        },
-    );
+    let g = x.graph(rules);
     let found = found_facts(rules, &x, &g);
     (x, found)
 }

@@ -114,19 +114,26 @@ fn document_date(rules: &Rules, s: &Segmented) -> Option<DateValue> {
     })
 }
 
+impl Extraction {
+    /// The graph of this extraction: canonical entities, facts as edges, their sentences.
+    pub fn graph(&self, rules: &Rules) -> graph::DocGraph {
+        graph::build(
+            rules,
+            &graph::Input {
+                key: &self.document.key,
+                segmented: &self.segmented,
+                mentions: &self.mentions,
+                facts: &self.facts,
+                byte_offsets: &self.document.byte_offsets,
+                decoded: &self.document.text,
+            },
+        )
+    }
+}
+
 /// Builds the graph and the quads of one extraction.
 pub fn to_quads(rules: &Rules, vocab: &rdf::Vocab, x: &Extraction) -> Vec<oxigraph::model::Quad> {
-    let g = graph::build(
-        rules,
-        &graph::Input {
-            key: &x.document.key,
-            segmented: &x.segmented,
-            mentions: &x.mentions,
-            facts: &x.facts,
-            byte_offsets: &x.document.byte_offsets,
-            decoded: &x.document.text,
-        },
-    );
+    let g = x.graph(rules);
     let meta = rdf::DocMeta {
         key: &x.document.key,
         title: &x.title,

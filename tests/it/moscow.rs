@@ -194,17 +194,7 @@ fn provenance_points_into_the_original_bytes() {
     let path = root().join("corpus/moscow-2020-print.txt");
     let bytes = fs::read(&path).unwrap();
     let x = accord::extract(rules, read_file(&path).unwrap());
-    let g = accord::graph::build(
-        rules,
-        &accord::graph::Input {
-            key: &x.document.key,
-            segmented: &x.segmented,
-            mentions: &x.mentions,
-            facts: &x.facts,
-            byte_offsets: &x.document.byte_offsets,
-            decoded: &x.document.text,
-        },
-    );
+    let g = x.graph(rules);
     assert!(!g.sentences.is_empty());
     for s in &g.sentences {
         let original =
