@@ -88,6 +88,8 @@ pub struct DocGraph {
     pub sentences: Vec<Sentence>,
     /// The organisation whose member states `成员国` names.
     pub organisation: Option<usize>,
+    /// Aliases this document defines for its entities (`skos:altLabel` in its graph).
+    pub aliases: Vec<(NodeIndex, String)>,
 }
 
 pub struct Input<'a> {
@@ -98,6 +100,8 @@ pub struct Input<'a> {
     pub byte_offsets: &'a [u32],
     /// The decoded text of the file.
     pub decoded: &'a str,
+    /// Short forms the text defines for entities.
+    pub abbreviations: &'a [crate::recognize::Abbreviation],
 }
 
 pub fn build(rules: &Rules, input: &Input) -> DocGraph {
@@ -147,11 +151,37 @@ pub fn build(rules: &Rules, input: &Input) -> DocGraph {
     }
     dated.sort();
     dated.dedup();
+    let mut aliases = Vec::new();
+    for a in input.abbreviations {
+        let node = match &a.target {
+            Target::Entity(i) => Node::Entity(*i),
+            Target::Text(label) => Node::Text {
+                kind: a.kind,
+                label: label.clone(),
+                date: None,
+            },
+            _ => continue,
+        };
+        // Only entities the document states facts about get their short forms here.
+        let path = match &node {
+            Node::Entity(i) => Entity::Known(*i).path(rules),
+            Node::Text { kind, label, .. } => {
+                format!("{}/{}", kind.segment(), canonical_key(rules, label))
+            }
+            _ => continue,
+        };
+        if let Some(&i) = b.index.get(&path) {
+            aliases.push((i, a.short.clone()));
+        }
+    }
+    aliases.sort();
+    aliases.dedup();
     DocGraph {
         graph: b.graph,
         dated,
         sentences,
         organisation,
+        aliases,
     }
 }
 

@@ -36,6 +36,8 @@ pub struct Extraction {
     pub facts: Vec<Fact>,
     pub title: String,
     pub date: Option<DateValue>,
+    /// Short forms the text defines (`（以下称“上合组织”）`): aliases within this document.
+    pub abbreviations: Vec<recognize::Abbreviation>,
 }
 
 /// Runs every stage up to facts. Cannot fail: messy text gives fewer facts, not an error.
@@ -50,6 +52,15 @@ pub fn extract(rules: &Rules, document: Document) -> Extraction {
         .iter()
         .map(|p| recognize::recognize(rules, &p.text, date.map(|d| d.start)))
         .collect();
+    let texts: Vec<&str> = segmented
+        .paragraphs
+        .iter()
+        .map(|p| p.text.as_str())
+        .collect();
+    let abbreviations = recognize::abbreviations(rules, &texts, &mentions);
+    for (i, ms) in mentions.iter_mut().enumerate() {
+        recognize::apply_abbreviations(texts[i], i, ms, &abbreviations);
+    }
     resolve_anaphors(&mut mentions);
     let mut facts = Vec::new();
     for (i, p) in segmented.paragraphs.iter().enumerate() {
@@ -66,6 +77,7 @@ pub fn extract(rules: &Rules, document: Document) -> Extraction {
         facts,
         title,
         date,
+        abbreviations,
     }
 }
 
@@ -126,6 +138,7 @@ impl Extraction {
                 facts: &self.facts,
                 byte_offsets: &self.document.byte_offsets,
                 decoded: &self.document.text,
+                abbreviations: &self.abbreviations,
             },
         )
     }

@@ -137,6 +137,9 @@ pub fn document_quads(rules: &Rules, vocab: &Vocab, meta: &DocMeta, g: &DocGraph
     for i in g.graph.node_indices() {
         describe_found(rules, &mut out, &node_iri(i), &g.graph[i]);
     }
+    for (i, short) in &g.aliases {
+        out.add(&node_iri(*i), term(SKOS, "altLabel"), zh(short));
+    }
     let mut statements = Vec::new();
     for e in g.graph.edge_indices() {
         let (s, o) = g.graph.edge_endpoints(e).expect("edge");

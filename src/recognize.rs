@@ -243,3 +243,88 @@ impl CharIndex {
         self.map.get(&byte).copied().unwrap_or(self.len)
     }
 }
+
+/// A short form the text defines for an entity it has just named (`上海合作组织（以下称
+/// “上合组织”或“本组织”）`, `《…条约》（中导条约）`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Abbreviation {
+    pub short: String,
+    pub kind: Kind,
+    pub target: Target,
+    /// Where the definition ends: paragraph index and character offset.
+    pub paragraph: usize,
+    pub end: usize,
+}
+
+/// Reads the abbreviation definitions that follow mentions.
+pub fn abbreviations(
+    rules: &Rules,
+    texts: &[&str],
+    mentions: &[Vec<Mention>],
+) -> Vec<Abbreviation> {
+    let mut out = Vec::new();
+    for (p, (text, ms)) in texts.iter().zip(mentions).enumerate() {
+        let chars: Vec<char> = text.chars().collect();
+        for m in ms
+            .iter()
+            .filter(|m| m.kind != Kind::Date && m.kind != Kind::Group)
+        {
+            let after: String = chars[m.end..].iter().take(40).collect();
+            for re in &rules.abbreviations {
+                let Some(caps) = re.captures(&after) else {
+                    continue;
+                };
+                let end = m.end + after[..caps.get(0).unwrap().end()].chars().count();
+                for g in ["a", "b"] {
+                    if let Some(short) = caps.name(g).map(|x| x.as_str().to_string())
+                        && short.chars().count() >= 2
+                        && rules.lookup_surface(&short).is_none()
+                    {
+                        out.push(Abbreviation {
+                            short,
+                            kind: m.kind,
+                            target: m.target.clone(),
+                            paragraph: p,
+                            end,
+                        });
+                    }
+                }
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Adds a mention for each later use of a defined abbreviation that no mention covers.
+pub fn apply_abbreviations(
+    text: &str,
+    paragraph: usize,
+    mentions: &mut Vec<Mention>,
+    abbreviations: &[Abbreviation],
+) {
+    let chars = CharIndex::new(text);
+    let mut added = Vec::new();
+    for a in abbreviations.iter().filter(|a| a.paragraph <= paragraph) {
+        for (byte, _) in text.match_indices(a.short.as_str()) {
+            let start = chars.char_at(byte);
+            let end = start + a.short.chars().count();
+            let defined_before = a.paragraph < paragraph || start >= a.end;
+            let free = mentions
+                .iter()
+                .chain(&added)
+                .all(|m: &Mention| end <= m.start || start >= m.end);
+            if defined_before && free {
+                added.push(Mention {
+                    start,
+                    end,
+                    kind: a.kind,
+                    target: a.target.clone(),
+                    rule: "abbreviation".into(),
+                });
+            }
+        }
+    }
+    mentions.extend(added);
+    mentions.sort_by_key(|m| m.start);
+}

@@ -272,6 +272,9 @@ pub struct Rules {
     pub organisations: (AhoCorasick, Vec<usize>),
     pub patterns: Vec<Pattern>,
     pub numerals: HashMap<char, u32>,
+    /// In-text abbreviation definitions, read right after a mention (`（以下称“上合组织”）`):
+    /// the groups `a` and `b` are the short forms.
+    pub abbreviations: Vec<Regex>,
     pub list_separators: Vec<String>,
     /// Offices (`总统`, `总理`, …), longest first: `{offices}` in a regex stands for them.
     pub offices: Vec<String>,
@@ -364,6 +367,8 @@ struct RawFile {
     #[serde(default)]
     blockers: Vec<Spanned<String>>,
     #[serde(default)]
+    abbreviation: Vec<RawAbbreviation>,
+    #[serde(default)]
     pattern: Vec<RawPattern>,
     #[serde(default)]
     numerals: BTreeMap<String, u32>,
@@ -415,6 +420,12 @@ struct RawPattern {
     reject: Option<Spanned<String>>,
     #[serde(default)]
     anaphor: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAbbreviation {
+    regex: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -492,6 +503,7 @@ struct Builder {
     layout: Layout,
     pending_groups: Vec<(String, Option<String>, String, std::ops::Range<usize>)>,
     pending_blockers: Vec<(String, String)>,
+    abbreviations: Vec<Regex>,
 }
 
 fn compile(files: Vec<(String, String)>) -> Result<Rules, RulesError> {
@@ -586,6 +598,7 @@ fn compile(files: Vec<(String, String)>) -> Result<Rules, RulesError> {
         automaton,
         patterns: b.patterns,
         numerals: b.numerals,
+        abbreviations: b.abbreviations,
         list_separators: b.list_separators,
         offices: b.offices,
         relations: b.relations,
@@ -847,6 +860,11 @@ impl Builder {
     }
 
     fn add_rules(&mut self, raw: RawFile, d: &mut Diagnostics) {
+        for a in &raw.abbreviation {
+            if let Some(re) = compile_regex(&a.regex, d) {
+                self.abbreviations.push(re);
+            }
+        }
         for p in raw.pattern {
             self.add_pattern(p, d);
         }

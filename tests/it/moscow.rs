@@ -207,3 +207,42 @@ fn provenance_points_into_the_original_bytes() {
         assert_eq!(repaired, reported, "bytes {:?}", s.bytes);
     }
 }
+
+#[test]
+fn in_text_abbreviations_name_the_entity_they_follow() {
+    let rules = rules();
+    let x = accord::extract(
+        rules,
+        read_file(&root().join("corpus/moscow-2020-web.txt")).unwrap(),
+    );
+    let shorts: BTreeMap<String, String> = x
+        .abbreviations
+        .iter()
+        .map(|a| {
+            let target = match &a.target {
+                accord::recognize::Target::Entity(i) => rules.entities[*i].key.clone(),
+                accord::recognize::Target::Text(label) => label.clone(),
+                other => format!("{other:?}"),
+            };
+            (a.short.clone(), target)
+        })
+        .collect();
+    assert_eq!(shorts.get("本组织").map(String::as_str), Some("sco"));
+    assert_eq!(
+        shorts.get("中导条约").map(String::as_str),
+        Some("《美苏关于消除中程和中短程导弹条约》")
+    );
+    // 上合组织 is a gazetteer alias already: no document-level alias for it.
+    assert!(!shorts.contains_key("上合组织"));
+    // Later uses of 本组织 are mentions of the SCO.
+    let uses = x
+        .mentions
+        .iter()
+        .flatten()
+        .filter(|m| m.rule == "abbreviation")
+        .count();
+    assert!(uses >= 5, "{uses}");
+    let g = x.graph(rules);
+    let aliases: Vec<&str> = g.aliases.iter().map(|(_, s)| s.as_str()).collect();
+    assert!(aliases.contains(&"中导条约"), "{aliases:?}");
+}
