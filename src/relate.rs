@@ -79,6 +79,7 @@ pub fn relate(
     let chars: Vec<char> = paragraph.text.chars().collect();
     let mut facts = Vec::new();
     let mut next = 0;
+    let mut inherited = Vec::new();
     for (s, range) in paragraph.sentences.iter().enumerate() {
         // Mentions and sentences are both in text order: one pass over the mentions.
         while next < mentions.len() && mentions[next].start < range.start {
@@ -89,7 +90,7 @@ pub fn relate(
             .take_while(|m| m.start < range.end)
             .filter(|m| m.end <= range.end)
             .collect();
-        let mut sentence = Sentence::new(&chars, range.clone(), &local);
+        let mut sentence = Sentence::new(&chars, range.clone(), &local, inherited.clone());
         let mut found = Vec::new();
         for rule in rules.relations.iter().filter(|r| r.scope == scope) {
             if rule.replace.is_some() {
@@ -102,6 +103,9 @@ pub fn relate(
             .filter(|r| r.scope == scope && r.replace.is_none())
         {
             sentence.apply(rules, rule, &mut found);
+        }
+        if let Some(subject) = sentence.opening_subject(rules) {
+            inherited = subject;
         }
         for (subject, predicate, object, rule, role) in propagate_event_dates(found) {
             facts.push(Fact {
@@ -138,6 +142,8 @@ enum Token {
 
 struct Sentence<'a> {
     chars: &'a [char],
+    /// The subject of the sentences before, in the same paragraph.
+    inherited: Vec<Node>,
     locals: Vec<Local>,
     tokens: Vec<Token>,
     encoded: String,
@@ -145,7 +151,12 @@ struct Sentence<'a> {
 }
 
 impl<'a> Sentence<'a> {
-    fn new(chars: &'a [char], range: Range<usize>, mentions: &[&Mention]) -> Sentence<'a> {
+    fn new(
+        chars: &'a [char],
+        range: Range<usize>,
+        mentions: &[&Mention],
+        inherited: Vec<Node>,
+    ) -> Sentence<'a> {
         let locals: Vec<Local> = mentions
             .iter()
             .map(|m| Local {
@@ -169,6 +180,7 @@ impl<'a> Sentence<'a> {
         }
         let mut s = Sentence {
             chars,
+            inherited,
             locals,
             tokens,
             encoded: String::new(),
@@ -312,12 +324,28 @@ impl<'a> Sentence<'a> {
             i == 0 || matches!(self.tokens[i - 1], Token::Char(c, _) if CLAUSE_BREAKS.contains(&c))
         };
         let is_subject = |t: &Token| matches!(t, Token::Mention(m) if matches!(self.locals[*m].kind, Kind::Group | Kind::State | Kind::Organization));
-        let Some(start) = (0..before)
+        match (0..before)
             .rev()
             .find(|&i| is_subject(&self.tokens[i]) && opens(i))
-        else {
-            return Vec::new();
-        };
+        {
+            Some(start) => self.subject_at(rules, start),
+            // A sentence without a subject goes on with the previous one's (`…。欢迎…`).
+            None => self.inherited.clone(),
+        }
+    }
+
+    /// The subject that opens the sentence, after at most a short adverbial (`为此，`).
+    fn opening_subject(&self, rules: &Rules) -> Option<Vec<Node>> {
+        let first = self
+            .tokens
+            .iter()
+            .position(|t| matches!(t, Token::Mention(_)))?;
+        let subject = matches!(self.tokens[first], Token::Mention(m) if matches!(self.locals[m].kind, Kind::Group | Kind::State | Kind::Organization));
+        (subject && first <= OPENING_ADVERBIAL).then(|| self.subject_at(rules, first))
+    }
+
+    /// The group, organisation or list of states starting at token `start`.
+    fn subject_at(&self, rules: &Rules, start: usize) -> Vec<Node> {
         let mut nodes = Vec::new();
         let mut i = start;
         while let Some(Token::Mention(m)) = self.tokens.get(i) {
@@ -500,6 +528,8 @@ impl Match<'_, '_> {
 
 /// Characters before a match that `exclude` also sees.
 const EXCLUDE_CONTEXT: usize = 4;
+/// Tokens an adverbial may take before a sentence's subject (`为此，`, `在此背景下，`).
+const OPENING_ADVERBIAL: usize = 8;
 /// Characters that end a clause.
 const CLAUSE_BREAKS: &[char] = &['，', '；', '：', ','];
 
