@@ -242,7 +242,7 @@ impl<'a> Sentence<'a> {
         let mut replacements = Vec::new();
         for caps in rule.regex.captures_iter(&self.encoded) {
             let tokens = self.tokens_of(caps.get(0).unwrap().range());
-            if self.excluded(rule, tokens.clone()) {
+            if self.excluded(rule, tokens.clone()) || self.rejected(rule, &caps) {
                 continue;
             }
             let m = Match {
@@ -283,7 +283,7 @@ impl<'a> Sentence<'a> {
     fn apply(&self, rules: &Rules, rule: &Relation, out: &mut Vec<RawFact>) {
         for caps in rule.regex.captures_iter(&self.encoded) {
             let tokens = self.tokens_of(caps.get(0).unwrap().range());
-            if !self.excluded(rule, tokens.clone()) {
+            if !self.excluded(rule, tokens.clone()) && !self.rejected(rule, &caps) {
                 out.extend(
                     Match {
                         sentence: self,
@@ -310,6 +310,15 @@ impl<'a> Sentence<'a> {
             .saturating_sub(EXCLUDE_CONTEXT)
             .max(self.first_char());
         re.is_match(&self.chars[start..span.end].iter().collect::<String>())
+    }
+
+    /// A match is rejected when a slot's text matches the rule's `reject` for it (a created
+    /// name that is no name: `…外长会议`).
+    fn rejected(&self, rule: &Relation, caps: &regex::Captures) -> bool {
+        rule.reject.iter().any(|(slot, re)| {
+            caps.name(slot)
+                .is_some_and(|g| re.is_match(&self.text_of(self.tokens_of(g.range()))))
+        })
     }
 
     fn first_char(&self) -> usize {

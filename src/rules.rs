@@ -254,6 +254,8 @@ pub struct Relation {
     pub facts: Vec<FactTemplate>,
     pub create: Vec<(String, Kind)>,
     pub exclude: Option<Regex>,
+    /// A match is dropped when the text of one of these slots matches its regex.
+    pub reject: Vec<(String, Regex)>,
     pub role: Option<String>,
     pub replace: Option<String>,
     pub scope: Scope,
@@ -451,6 +453,8 @@ struct RawRelation {
     #[serde(default)]
     create: BTreeMap<String, Spanned<String>>,
     exclude: Option<Spanned<String>>,
+    #[serde(default)]
+    reject: BTreeMap<String, Spanned<String>>,
     role: Option<String>,
     replace: Option<Spanned<String>>,
     scope: Option<Spanned<String>>,
@@ -1096,6 +1100,17 @@ fn compile_relation(r: RawRelation, lex: &Lexicon, d: &mut Diagnostics) -> Optio
         }
     }
     let exclude = r.exclude.as_ref().and_then(|e| compile_regex(e, d));
+    let mut reject = Vec::new();
+    for (slot, re) in &r.reject {
+        if !names.contains(&slot.as_str()) {
+            d.at(
+                re.span(),
+                format_args!("reject: slot {slot:?} is not in the pattern"),
+            );
+        } else if let Some(re) = compile_regex(re, d) {
+            reject.push((slot.clone(), re));
+        }
+    }
     let scope = match r.scope.as_ref().map(|s| s.get_ref().as_str()) {
         None | Some("body") => Scope::Body,
         Some("signature") => Scope::Signature,
@@ -1123,6 +1138,7 @@ fn compile_relation(r: RawRelation, lex: &Lexicon, d: &mut Diagnostics) -> Optio
         facts,
         create,
         exclude,
+        reject,
         role: r.role,
         replace: r.replace.map(|s| s.into_inner()),
         scope,
