@@ -244,10 +244,11 @@ impl Builder<'_> {
                 }
             }
             Node::Group { of } => {
-                let of = match of {
-                    GroupOf::Document => self.organisation,
-                    GroupOf::Organisation(i) => Some(*i),
-                    GroupOf::Participants => {
+                // The member states of the document's organisation; in a text that names
+                // no organisation, `成员国`/`各方` are its parties.
+                let of = match (*of, self.organisation) {
+                    (GroupOf::Document, Some(i)) | (GroupOf::Organisation(i), _) => i,
+                    (GroupOf::Document, None) | (GroupOf::Participants, _) => {
                         let path = format!("group/{}/participants", self.key);
                         return Some(self.add(Entity::Group {
                             path,
@@ -256,12 +257,10 @@ impl Builder<'_> {
                         }));
                     }
                 };
-                let name = of.map_or("members".to_string(), |i| {
-                    format!("{}-member-states", self.rules.entities[i].key)
-                });
+                let key = &self.rules.entities[of].key;
                 Entity::Group {
-                    path: format!("group/{}/{name}", self.key),
-                    of,
+                    path: format!("group/{}/{key}-member-states", self.key),
+                    of: Some(of),
                     participants: false,
                 }
             }
