@@ -6,8 +6,6 @@
 //! Invariant: recognize does no I/O and cannot fail; spans are character offsets into the
 //! paragraph's text.
 
-use std::collections::HashMap;
-
 use crate::date::{Context, DateValue, Point, RawDate};
 use crate::rules::{GroupOf, Kind, Rules, Surface};
 
@@ -222,25 +220,27 @@ fn select(mut candidates: Vec<Candidate>) -> Vec<Mention> {
 
 /// Byte offset → character offset for one paragraph.
 pub struct CharIndex {
-    map: HashMap<usize, usize>,
-    len: usize,
+    /// Character index of every byte offset (bytes inside a character map to it).
+    map: Vec<u32>,
 }
 
 impl CharIndex {
     pub fn new(text: &str) -> CharIndex {
-        let map = text
-            .char_indices()
-            .enumerate()
-            .map(|(ci, (bi, _))| (bi, ci))
-            .collect();
-        CharIndex {
-            map,
-            len: text.chars().count(),
+        let mut map = Vec::with_capacity(text.len() + 1);
+        for (ci, c) in text.chars().enumerate() {
+            map.extend(std::iter::repeat_n(ci as u32, c.len_utf8()));
         }
+        map.push(map.len() as u32);
+        let chars = text.chars().count() as u32;
+        *map.last_mut().expect("one entry") = chars;
+        CharIndex { map }
     }
 
     pub fn char_at(&self, byte: usize) -> usize {
-        self.map.get(&byte).copied().unwrap_or(self.len)
+        self.map
+            .get(byte)
+            .copied()
+            .unwrap_or_else(|| *self.map.last().expect("one entry")) as usize
     }
 }
 
