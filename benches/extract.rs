@@ -2,7 +2,7 @@
 //!
 //!     cargo bench --bench extract                      # the bundled corpus, 20 rounds
 //!     python3 bench/make_corpus.py --size 10MB --out bench-corpus/10MB --no-jsonl
-//!     ACCORD_BENCH_CORPUS=bench-corpus/10MB cargo bench --bench extract
+//!     ACCORD_BENCH_CORPUS=bench-corpus/10MB/docs cargo bench --bench extract
 //!
 //! Reads every `*.txt` of the corpus once, then times `extract` + `to_quads` (every stage up
 //! to RDF, no store) and prints MB/s. On the bundled corpus it also asserts the number of facts,

@@ -17,6 +17,7 @@ use oxigraph::io::{RdfFormat, RdfSerializer};
 use oxigraph::model::Term;
 use oxigraph::sparql::QueryResults;
 use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
+use rayon::prelude::*;
 
 /// Turns diplomatic texts into a knowledge graph you can query with SPARQL.
 #[derive(Parser)]
@@ -252,6 +253,9 @@ fn open_store(out: &Path) -> Result<Store> {
     Ok(store)
 }
 
+/// Files extracted in parallel before they are stored.
+const EXTRACT_CHUNK: usize = 64;
+
 fn extract(rules: &Rules, vocab: &Vocab, paths: &[PathBuf], out: &Path) -> Result<ExitCode> {
     let mut skipped = 0usize;
     let mut files = Vec::new();
@@ -278,44 +282,60 @@ fn extract(rules: &Rules, vocab: &Vocab, paths: &[PathBuf], out: &Path) -> Resul
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     let total = files.len();
     let mut stored = 0usize;
-    for (n, path) in files.iter().enumerate() {
-        let doc = match accord::read::read_file(path) {
-            Ok(d) => d,
-            Err(e) => {
-                eprintln!("accord: skipped {e}");
+    // Documents are independent: each chunk is read and extracted in parallel, then stored in
+    // file order, so the store and the exports do not depend on scheduling and memory stays
+    // bounded by the chunk.
+    for (c, chunk) in files.chunks(EXTRACT_CHUNK).enumerate() {
+        let done: Vec<_> = chunk
+            .par_iter()
+            .map(|path| {
+                accord::read::read_file(path).map(|doc| {
+                    let x = accord::extract(rules, doc);
+                    let quads = accord::to_quads(rules, vocab, &x);
+                    (x, quads)
+                })
+            })
+            .collect();
+        for (i, result) in done.into_iter().enumerate() {
+            let n = c * EXTRACT_CHUNK + i + 1;
+            let (x, quads) = match result {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("accord: skipped {e}");
+                    skipped += 1;
+                    continue;
+                }
+            };
+            let doc = &x.document;
+            if let Some(other) = seen.insert(doc.key.clone(), doc.source.clone()) {
+                eprintln!(
+                    "accord: skipped {}: its key {:?} is already used by {other}",
+                    doc.source, doc.key
+                );
                 skipped += 1;
                 continue;
             }
-        };
-        if let Some(other) = seen.insert(doc.key.clone(), doc.source.clone()) {
-            eprintln!(
-                "accord: skipped {}: its key {:?} is already used by {other}",
-                doc.source, doc.key
+            store.replace_graphs(
+                &[vocab.doc_graph(&doc.key), vocab.provenance_graph(&doc.key)],
+                &quads,
+            )?;
+            store.manifest.documents.insert(
+                doc.key.clone(),
+                DocumentEntry {
+                    source: doc.source.clone(),
+                    content_hash: doc.content_hash.clone(),
+                    quads: quads.len(),
+                },
             );
-            skipped += 1;
-            continue;
+            stored += 1;
+            eprintln!(
+                "[{n}/{total}] {}: {} paragraphs, {} mentions, {} facts",
+                doc.source,
+                x.segmented.paragraphs.len(),
+                x.mentions.iter().map(Vec::len).sum::<usize>(),
+                x.facts.len()
+            );
         }
-        let x = accord::extract(rules, doc);
-        let quads = accord::to_quads(rules, vocab, &x);
-        let key = &x.document.key;
-        store.replace_graphs(&[vocab.doc_graph(key), vocab.provenance_graph(key)], &quads)?;
-        store.manifest.documents.insert(
-            key.clone(),
-            DocumentEntry {
-                source: x.document.source.clone(),
-                content_hash: x.document.content_hash.clone(),
-                quads: quads.len(),
-            },
-        );
-        stored += 1;
-        eprintln!(
-            "[{}/{total}] {}: {} paragraphs, {} mentions, {} facts",
-            n + 1,
-            x.document.source,
-            x.segmented.paragraphs.len(),
-            x.mentions.iter().map(Vec::len).sum::<usize>(),
-            x.facts.len()
-        );
     }
     if stored == 0 {
         bail!("no input could be read");
