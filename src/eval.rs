@@ -9,7 +9,7 @@ use std::path::Path;
 
 use crate::graph::{self, DocGraph, Entity};
 use crate::read::{self, Document};
-use crate::rules::{Kind, Rules, Surface};
+use crate::rules::{Rules, Surface};
 use crate::{Extraction, extract};
 
 /// One `@` case of a `.facts` file.
@@ -130,7 +130,7 @@ fn normal(rules: &Rules, s: &str) -> String {
 }
 
 /// Facts of an extraction, named.
-pub fn found_facts(rules: &Rules, x: &Extraction, g: &DocGraph) -> Vec<Found> {
+pub fn found_facts(rules: &Rules, g: &DocGraph) -> Vec<Found> {
     let name = |i: petgraph::graph::NodeIndex| entity_name(rules, &g.graph[i]);
     let mut out = Vec::new();
     for e in g.graph.edge_indices() {
@@ -157,8 +157,14 @@ pub fn found_facts(rules: &Rules, x: &Extraction, g: &DocGraph) -> Vec<Found> {
             rule: edge.rule.clone(),
         });
     }
-    let _ = x;
     out.sort();
+    // The same fact from two rules is one fact.
+    out.dedup_by(|a, b| {
+        a.subject == b.subject
+            && a.predicate == b.predicate
+            && a.object == b.object
+            && a.sentence == b.sentence
+    });
     out
 }
 
@@ -179,14 +185,13 @@ fn entity_name(rules: &Rules, e: &Entity) -> Name {
                 forms,
             }
         }
-        Entity::Found { kind, path, label } => {
+        Entity::Found { path, label, .. } => {
             let key = path.split_once('/').map_or(path.as_str(), |(_, k)| k);
             let date = key.split_once('@').map(|(_, d)| d);
             let mut display = graph::canonical_key(rules, label);
             if let Some(d) = date {
                 display = format!("{display}@{d}");
             }
-            let _ = kind;
             Name {
                 display: display.clone(),
                 forms: vec![normal(rules, &display)],
@@ -326,7 +331,7 @@ pub fn compare(rules: &Rules, found: &[Found], cases: &[&Case], whole_text: &str
 pub fn run_document(rules: &Rules, doc: Document) -> (Extraction, Vec<Found>) {
     let x = extract(rules, doc);
     let g = x.graph(rules);
-    let found = found_facts(rules, &x, &g);
+    let found = found_facts(rules, &g);
     (x, found)
 }
 
@@ -439,9 +444,4 @@ pub fn report(title: &str, o: &Outcome) -> String {
         let _ = writeln!(s, "  {} {} {}", e.subject, e.predicate, e.object);
     }
     s
-}
-
-/// Dates and groups are named by their written forms; this tells `Kind` of a name for display.
-pub fn kind_name(k: Kind) -> &'static str {
-    k.name()
 }
