@@ -92,33 +92,23 @@ pub fn segment(n: &Normalized, layout: &Layout, is_date_line: &dyn Fn(&str) -> b
     let mut lines = split_lines(n);
     classify(&mut lines, layout, is_date_line);
     let wrapped = is_wrapped(&lines);
-    let mut out = Segmented::default();
-    let mut section: Option<String> = None;
+    let mut b = Paragraphs {
+        out: Segmented::default(),
+        section: None,
+        n,
+        layout,
+    };
     let mut current: Vec<(char, usize)> = Vec::new();
     for line in &lines {
         match line.kind {
             LineKind::Blank | LineKind::Marker => continue,
-            LineKind::Title => out.title = Some(line.text()),
+            LineKind::Title => b.out.title = Some(line.text()),
             LineKind::Heading => {
-                flush(
-                    &mut out,
-                    &mut current,
-                    &section,
-                    ParagraphKind::Body,
-                    n,
-                    layout,
-                );
-                section = Some(line.text());
+                b.flush(&mut current, ParagraphKind::Body);
+                b.section = Some(line.text());
             }
             LineKind::Signature | LineKind::Dateline => {
-                flush(
-                    &mut out,
-                    &mut current,
-                    &section,
-                    ParagraphKind::Body,
-                    n,
-                    layout,
-                );
+                b.flush(&mut current, ParagraphKind::Body);
                 let kind = if line.kind == LineKind::Signature {
                     ParagraphKind::Signature
                 } else if is_date_line(&line.text()) {
@@ -126,33 +116,26 @@ pub fn segment(n: &Normalized, layout: &Layout, is_date_line: &dyn Fn(&str) -> b
                 } else {
                     ParagraphKind::Dateline
                 };
-                let mut chars = line.chars.clone();
-                flush(&mut out, &mut chars, &section, kind, n, layout);
+                b.flush(&mut line.chars.clone(), kind);
             }
             LineKind::Text => {
                 current.extend_from_slice(&line.chars);
                 if !wrapped || line.ends_sentence() {
-                    flush(
-                        &mut out,
-                        &mut current,
-                        &section,
-                        ParagraphKind::Body,
-                        n,
-                        layout,
-                    );
+                    b.flush(&mut current, ParagraphKind::Body);
                 }
             }
         }
     }
-    flush(
-        &mut out,
-        &mut current,
-        &section,
-        ParagraphKind::Body,
-        n,
-        layout,
-    );
-    out
+    b.flush(&mut current, ParagraphKind::Body);
+    b.out
+}
+
+/// Paragraphs being assembled, and what they need to know.
+struct Paragraphs<'a> {
+    out: Segmented,
+    section: Option<String>,
+    n: &'a Normalized,
+    layout: &'a Layout,
 }
 
 fn split_lines(n: &Normalized) -> Vec<Line> {
@@ -259,41 +242,38 @@ fn is_wrapped(lines: &[Line]) -> bool {
     !long.is_empty() && open * 10 >= long.len() * 3
 }
 
-fn flush(
-    out: &mut Segmented,
-    chars: &mut Vec<(char, usize)>,
-    section: &Option<String>,
-    kind: ParagraphKind,
-    n: &Normalized,
-    layout: &Layout,
-) {
-    if chars.is_empty() {
-        return;
+impl Paragraphs<'_> {
+    /// Ends the paragraph being assembled from `chars` (emptied), if any.
+    fn flush(&mut self, chars: &mut Vec<(char, usize)>, kind: ParagraphKind) {
+        if chars.is_empty() {
+            return;
+        }
+        let mut joined = close_up(std::mem::take(chars), kind == ParagraphKind::Signature);
+        if kind == ParagraphKind::Body {
+            cut_datelines(&mut joined, self.layout);
+            cut_asides(&mut joined, self.layout);
+        }
+        if joined.is_empty() {
+            return;
+        }
+        let text: String = joined.iter().map(|(c, _)| c).collect();
+        let origin_of = &self.n.origin;
+        let mut origin: Vec<usize> = joined.iter().map(|(_, i)| origin_of[*i]).collect();
+        origin.push(joined.last().map_or(0, |(_, i)| origin_of[*i + 1]));
+        let sentences = if kind == ParagraphKind::Body {
+            split_sentences(&text)
+        } else {
+            std::iter::once(0..joined.len()).collect()
+        };
+        self.out.paragraphs.push(Paragraph {
+            number: self.out.paragraphs.len() + 1,
+            section: self.section.clone(),
+            kind,
+            text,
+            origin,
+            sentences,
+        });
     }
-    let mut joined = close_up(std::mem::take(chars), kind == ParagraphKind::Signature);
-    if kind == ParagraphKind::Body {
-        cut_datelines(&mut joined, layout);
-        cut_asides(&mut joined, layout);
-    }
-    if joined.is_empty() {
-        return;
-    }
-    let text: String = joined.iter().map(|(c, _)| c).collect();
-    let mut origin: Vec<usize> = joined.iter().map(|(_, i)| n.origin[*i]).collect();
-    origin.push(joined.last().map_or(0, |(_, i)| n.origin[*i + 1]));
-    let sentences = if kind == ParagraphKind::Body {
-        split_sentences(&text)
-    } else {
-        std::iter::once(0..joined.len()).collect()
-    };
-    out.paragraphs.push(Paragraph {
-        number: out.paragraphs.len() + 1,
-        section: section.clone(),
-        kind,
-        text,
-        origin,
-        sentences,
-    });
 }
 
 /// Removes a news dateline that opens or closes a paragraph.
