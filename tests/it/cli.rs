@@ -268,3 +268,31 @@ fn export_formats() {
             .contains("acc:proposed")
     );
 }
+
+#[test]
+fn readme_examples_show_real_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    corpus_in(tmp.path());
+    assert!(accord(tmp.path(), &["extract"]).status.success());
+    let readme = fs::read_to_string(root().join("README.md")).unwrap();
+    let mut queries: Vec<_> = fs::read_dir(root().join("queries"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    queries.sort();
+    assert!(queries.len() >= 3);
+    for q in queries {
+        let out = accord(
+            tmp.path(),
+            &["query", "-f", q.to_str().unwrap(), "--format", "table"],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let table = stdout(&out);
+        assert!(
+            readme.contains(table.trim()),
+            "README lacks the output of {}:\n{table}",
+            q.display()
+        );
+    }
+}
