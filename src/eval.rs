@@ -57,6 +57,13 @@ pub fn parse(text: &str, name: &str) -> Result<FactsFile, String> {
                 date: None,
                 facts: Vec::new(),
             });
+        } else if let Some(more) = line.strip_prefix('+') {
+            let case = file
+                .cases
+                .last_mut()
+                .ok_or_else(|| format!("{}: `+` paragraph before any case", at()))?;
+            case.text.push('\n');
+            case.text.push_str(more.trim());
         } else if let Some(date) = line.strip_prefix("date:") {
             let case = file
                 .cases
@@ -114,9 +121,13 @@ pub struct Name {
 }
 
 impl Name {
+    /// A name written without `@date` names an event of any date: a case that is a document
+    /// of its own rarely holds two meetings of one name.
     fn matches(&self, rules: &Rules, written: &str) -> bool {
         let w = normal(rules, written);
-        self.forms.contains(&w)
+        self.forms.iter().any(|f| {
+            *f == w || (!w.contains('@') && f.split_once('@').is_some_and(|(label, _)| label == w))
+        })
     }
 }
 

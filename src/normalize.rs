@@ -25,10 +25,16 @@ pub fn normalize(decoded: &str) -> Normalized {
     let chars: Vec<char> = decoded.chars().collect();
     let mut text = String::with_capacity(decoded.len());
     let mut origin = Vec::with_capacity(chars.len() + 1);
+    let wide_parens = paired_parens_in_chinese(&chars);
     for (i, &c) in chars.iter().enumerate() {
         let prev = i.checked_sub(1).map(|j| chars[j]);
         let next = chars.get(i + 1).copied();
-        if let Some(out) = repair(c, prev, next) {
+        let out = match c {
+            '(' if wide_parens.contains(&i) => Some('（'),
+            ')' if wide_parens.contains(&i) => Some('）'),
+            _ => repair(c, prev, next),
+        };
+        if let Some(out) = out {
             text.push(out);
             origin.push(i);
         }
@@ -68,8 +74,75 @@ fn to_simplified(text: &str) -> String {
     out
 }
 
+/// Indices of the ASCII parentheses of pairs (on one line) that open after or hold Chinese
+/// text: `(以下简称“东盟”)` and `首脑(总理)` become full-width like the rest of the sentence,
+/// `(COVID-19)` in an English aside stays as it is.
+fn paired_parens_in_chinese(chars: &[char]) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut open: Vec<usize> = Vec::new();
+    for (i, &c) in chars.iter().enumerate() {
+        match c {
+            '\n' => open.clear(),
+            '(' => open.push(i),
+            ')' => {
+                if let Some(j) = open.pop() {
+                    let before = j.checked_sub(1).map(|k| chars[k]);
+                    let after = chars.get(i + 1).copied();
+                    let inside = chars[j + 1..i].iter().any(|&c| is_cjk(c));
+                    if inside || is_chinese_context(before) || is_chinese_context(after) {
+                        out.push(j);
+                        out.push(i);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+/// An ideograph or full-width punctuation: a half-width mark beside one belongs to Chinese
+/// text.
+fn is_chinese_context(c: Option<char>) -> bool {
+    c.is_some_and(|c| {
+        is_cjk(c)
+            || matches!(
+                c,
+                '，' | '。' | '、' | '；' | '：' | '“' | '”' | '《' | '》' | '（' | '）'
+            )
+    })
+}
+
+/// Half-width `, : ; ! ?` beside Chinese text become full-width (`16日,金砖国家…`), so rules
+/// see one comma; between digits (`1,000`, `12:30`) or in Latin text they stay.
+fn widen_punctuation(c: char, prev: Option<char>, next: Option<char>) -> Option<char> {
+    let wide = match c {
+        ',' => '，',
+        ':' => '：',
+        ';' => '；',
+        '!' => '！',
+        '?' => '？',
+        _ => return None,
+    };
+    let digits =
+        prev.is_some_and(|p| p.is_ascii_digit()) && next.is_some_and(|n| n.is_ascii_digit());
+    let chinese = match c {
+        '!' | '?' => is_chinese_context(prev),
+        _ => {
+            is_chinese_context(prev)
+                || is_chinese_context(next)
+                || next.is_some_and(|n| n == ' ') && is_chinese_context(prev)
+        }
+    };
+    (chinese && !digits).then_some(wide)
+}
+
 /// The replacement of one character, or `None` to drop it.
 fn repair(c: char, prev: Option<char>, next: Option<char>) -> Option<char> {
+    if let Some(wide) = widen_punctuation(c, prev, next) {
+        return Some(wide);
+    }
     match c {
         '\r' if next == Some('\n') => None,
         '\r' => Some('\n'),
@@ -134,6 +207,16 @@ mod tests {
             "习近平出席撒马尔罕峰会。\n“一带一路”",
         );
         check("中國－中亞峰會", "中国—中亚峰会");
+        check("16日,金砖国家", "16日，金砖国家");
+        check("主题是:构建", "主题是：构建");
+        check("1,000人", "1,000人");
+        check("12:30", "12:30");
+        check("首脑(总理)理事会", "首脑（总理）理事会");
+        check("联盟(以下简称“东盟”)成员国", "联盟（以下简称“东盟”）成员国");
+        check("峰会(10+3)会议", "峰会（10+3）会议");
+        check("(COVID-19) vaccine", "(COVID-19) vaccine");
+        check("Hello, world", "Hello, world");
+        check("成功!", "成功！");
     }
 
     #[test]
