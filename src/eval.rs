@@ -440,7 +440,7 @@ pub fn report(title: &str, o: &Outcome) -> String {
     );
     let _ = writeln!(s, "\ntraps fallen into: {}", o.traps.len());
     for e in &o.traps {
-        let _ = writeln!(s, "  ! {} {} {}", e.subject, e.predicate, e.object);
+        let _ = writeln!(s, "  ! {} {} {}    (line {})", e.subject, e.predicate, e.object, e.line);
     }
     let _ = writeln!(s, "\nwrong facts: {}", o.wrong.len());
     for f in &o.wrong {
@@ -452,7 +452,7 @@ pub fn report(title: &str, o: &Outcome) -> String {
     }
     let _ = writeln!(s, "\nmissed facts: {}", o.missed.len());
     for e in &o.missed {
-        let _ = writeln!(s, "  {} {} {}", e.subject, e.predicate, e.object);
+        let _ = writeln!(s, "  {} {} {}    (line {})", e.subject, e.predicate, e.object, e.line);
     }
     s
 }

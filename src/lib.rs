@@ -63,9 +63,11 @@ pub fn extract(rules: &Rules, document: Document) -> Extraction {
     }
     resolve_anaphors(&mut mentions);
     let mut facts = Vec::new();
+    let mut last_event = None;
     for (i, p) in segmented.paragraphs.iter().enumerate() {
-        facts.extend(relate::relate(rules, p, i, &mentions[i]));
+        facts.extend(relate::relate(rules, p, i, &mentions[i], &mut last_event));
     }
+    relate::resolve_at_event(&mut facts);
     let title = segmented
         .title
         .clone()

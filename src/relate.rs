@@ -14,7 +14,8 @@ use std::ops::Range;
 use crate::date::{DateValue, Point};
 use crate::recognize::{CharIndex, Mention, Target};
 use crate::rules::{
-    DATED, GROUP_SLOT, GroupOf, Kind, ORGANISATION_SLOT, Relation, Rules, Scope, TOPIC_SLOT,
+    AT_EVENT, DATED, EVENT_SLOT, GROUP_SLOT, GroupOf, Kind, ORGANISATION_SLOT, Relation, Rules,
+    Scope, TOPIC_SLOT,
 };
 use crate::segment::{Paragraph, ParagraphKind};
 
@@ -64,12 +65,15 @@ pub struct Fact {
     pub role: Option<String>,
 }
 
-/// Facts of one paragraph. Datelines and date lines give none.
+/// Facts of one paragraph. Datelines and date lines give none. `last_event` is the last event
+/// named before the paragraph (the `$event` of its first sentence); it is updated to the last
+/// one named in it.
 pub fn relate(
     rules: &Rules,
     paragraph: &Paragraph,
     index: usize,
     mentions: &[Mention],
+    last_event: &mut Option<Node>,
 ) -> Vec<Fact> {
     let scope = match paragraph.kind {
         ParagraphKind::Body => Scope::Body,
@@ -91,6 +95,7 @@ pub fn relate(
             .filter(|m| m.end <= range.end)
             .collect();
         let mut sentence = Sentence::new(&chars, range.clone(), &local, inherited.clone());
+        sentence.event = last_event.clone();
         let mut found = Vec::new();
         for rule in rules.relations.iter().filter(|r| r.scope == scope) {
             if rule.replace.is_some() {
@@ -106,6 +111,9 @@ pub fn relate(
         }
         if let Some(subject) = sentence.opening_subject(rules) {
             inherited = subject;
+        }
+        if let Some(event) = sentence.last_event() {
+            *last_event = Some(event);
         }
         for (subject, predicate, object, rule, role) in propagate_event_dates(found) {
             facts.push(Fact {
@@ -144,6 +152,8 @@ struct Sentence<'a> {
     chars: &'a [char],
     /// The subject of the sentences before, in the same paragraph.
     inherited: Vec<Node>,
+    /// The last event named before the sentence (`$event`).
+    event: Option<Node>,
     locals: Vec<Local>,
     tokens: Vec<Token>,
     encoded: String,
@@ -181,6 +191,7 @@ impl<'a> Sentence<'a> {
         let mut s = Sentence {
             chars,
             inherited,
+            event: None,
             locals,
             tokens,
             encoded: String::new(),
@@ -188,6 +199,19 @@ impl<'a> Sentence<'a> {
         };
         s.encode();
         s
+    }
+
+    /// The last event of the sentence, as its rules left it (dated where a rule dated it).
+    fn last_event(&self) -> Option<Node> {
+        self.tokens.iter().rev().find_map(|t| match t {
+            Token::Mention(i) if self.locals[*i].kind == Kind::Event => {
+                self.locals[*i].nodes.last().cloned().filter(|n| match n {
+                    Node::Text { label, .. } => !label.is_empty(),
+                    _ => true,
+                })
+            }
+            _ => None,
+        })
     }
 
     fn encode(&mut self) {
@@ -452,6 +476,7 @@ impl Match<'_, '_> {
             }
             ORGANISATION_SLOT => return vec![Node::Organisation],
             TOPIC_SLOT => return self.sentence.topic(self.rules, self.start),
+            EVENT_SLOT => return self.sentence.event.iter().cloned().collect(),
             _ => {}
         }
         if let Some((name, date_slot)) = slot.split_once('@') {
@@ -642,4 +667,68 @@ fn propagate_event_dates(found: Vec<RawFact>) -> Vec<RawFact> {
         }
     }
     out
+}
+
+/// Facts about a document adopted or signed at a meeting (`adoptedAt`, `signedAt`) become
+/// facts of the meeting's place and, when the meeting lasted one day, of its day: the meeting's
+/// own facts say where and when it was held, anywhere in the document. A meeting known by an
+/// undated mention is the same meeting as a dated one of its name.
+pub fn resolve_at_event(facts: &mut Vec<Fact>) {
+    let same_event = |a: &Node, b: &Node| match (a, b) {
+        (
+            Node::Text {
+                kind: Kind::Event,
+                label: la,
+                date: da,
+            },
+            Node::Text {
+                kind: Kind::Event,
+                label: lb,
+                date: db,
+            },
+        ) => la == lb && (da.is_none() || db.is_none() || da == db),
+        _ => a == b,
+    };
+    let mut derived = Vec::new();
+    for f in facts.iter() {
+        let Some((_, place_predicate, date_predicate)) =
+            AT_EVENT.iter().find(|(at, ..)| *at == f.predicate)
+        else {
+            continue;
+        };
+        let of_event = |predicate: &str| -> Vec<&Node> {
+            facts
+                .iter()
+                .filter(|g| g.predicate == predicate && same_event(&g.subject, &f.object))
+                .map(|g| &g.object)
+                .collect()
+        };
+        let derive = |predicate: &str, object: &Node| Fact {
+            predicate: predicate.to_string(),
+            object: object.clone(),
+            role: None,
+            ..f.clone()
+        };
+        let mut places = of_event("heldIn");
+        places.sort();
+        places.dedup();
+        if let [place] = places[..] {
+            derived.push(derive(place_predicate, place));
+        }
+        let mut starts = of_event("startDate");
+        let mut ends = of_event("endDate");
+        starts.sort();
+        starts.dedup();
+        ends.sort();
+        ends.dedup();
+        if let ([start], [end]) = (&starts[..], &ends[..]) {
+            if start == end {
+                derived.push(derive(date_predicate, start));
+            }
+        }
+    }
+    facts.retain(|f| !AT_EVENT.iter().any(|(at, ..)| *at == f.predicate));
+    facts.extend(derived);
+    facts.sort();
+    facts.dedup();
 }

@@ -141,15 +141,25 @@ pub const PREDICATES: &[&str] = &[
 /// Pseudo-predicate of rule files: a date slot gives `startDate` and `endDate`.
 pub const DATED: &str = "dated";
 
+/// Pseudo-predicates of rule files: a document adopted or signed at a meeting (`会议发表了《…》`)
+/// takes the meeting's place and, for a one-day meeting, its day. Each is (pseudo-predicate,
+/// place predicate, date predicate).
+pub const AT_EVENT: &[(&str, &str, &str)] = &[
+    ("adoptedAt", "adoptedIn", "adoptedOn"),
+    ("signedAt", "signedIn", "signedOn"),
+];
+
 /// Slot names of fact templates that no pattern group fills: the document's member-state
 /// group, the document's organisation, and the sentence's subject (the group or states that
 /// open the clause).
 pub const GROUP_SLOT: &str = "$group";
 pub const ORGANISATION_SLOT: &str = "$organisation";
 pub const TOPIC_SLOT: &str = "$topic";
+/// The last event named before the sentence, in the document (`…出席。` after the meeting).
+pub const EVENT_SLOT: &str = "$event";
 /// `of` value of group words that name the parties of a text.
 const PARTICIPANTS: &str = "participants";
-const SPECIAL_SLOTS: &[&str] = &[GROUP_SLOT, ORGANISATION_SLOT, TOPIC_SLOT];
+const SPECIAL_SLOTS: &[&str] = &[GROUP_SLOT, ORGANISATION_SLOT, TOPIC_SLOT, EVENT_SLOT];
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -374,6 +384,9 @@ struct RawFile {
     pattern: Vec<RawPattern>,
     #[serde(default)]
     numerals: BTreeMap<String, u32>,
+    /// Named regex fragments (`{place}`) that patterns and relations share.
+    #[serde(default)]
+    fragments: BTreeMap<String, String>,
     #[serde(default)]
     layout: Option<RawLayout>,
     #[serde(default)]
@@ -501,6 +514,7 @@ struct Builder {
     list_separators: Vec<String>,
     list_item_suffixes: Vec<String>,
     offices: Vec<String>,
+    fragments: Vec<(String, String)>,
     group_label: String,
     participants_label: String,
     relations: Vec<Relation>,
@@ -831,6 +845,16 @@ impl Builder {
         for w in std::mem::take(&mut raw.office) {
             self.offices.push(w.zh.into_inner());
         }
+        for (name, fragment) in std::mem::take(&mut raw.fragments) {
+            if name == "offices" || !name.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                d.errors.push(format!(
+                    "{}: fragment name {name:?}: use lower-case letters and `_`, not `offices`",
+                    d.file
+                ));
+            } else {
+                self.fragments.push((name, fragment));
+            }
+        }
         for w in std::mem::take(&mut raw.group) {
             let (line, col) = line_col(d.content, w.zh.span().start);
             let place = format!("{}:{line}:{col}", d.file);
@@ -877,6 +901,7 @@ impl Builder {
                 separators: &self.list_separators,
                 suffixes: &self.list_item_suffixes,
                 offices: &self.offices,
+                fragments: &self.fragments,
             };
             if let Some(rel) = compile_relation(r, &lex, d) {
                 self.relations.push(rel);
@@ -926,7 +951,7 @@ impl Builder {
         }
         let source = Spanned::new(
             p.regex.span(),
-            expand_offices(p.regex.get_ref(), &self.offices),
+            expand_words(p.regex.get_ref(), &self.offices, &self.fragments),
         );
         let reject = p.reject.as_ref().and_then(|r| compile_regex(r, d));
         if let Some(regex) = compile_regex(&source, d) {
@@ -959,10 +984,22 @@ fn compile_regex(source: &Spanned<String>, d: &mut Diagnostics) -> Option<Regex>
     }
 }
 
-/// Replaces `{offices}` with an alternation of the lexicon's offices, longest first.
-fn expand_offices(pattern: &str, offices: &[String]) -> String {
+/// Replaces each `{fragment}` of the lexicon with its text (fragments may use one another and
+/// `{offices}`), then `{offices}` with an alternation of the lexicon's offices, longest first.
+fn expand_words(pattern: &str, offices: &[String], fragments: &[(String, String)]) -> String {
+    let mut out = pattern.to_string();
+    // Fragments nest a few levels at most; a cycle stops growing after this many rounds.
+    for _ in 0..4 {
+        let before = out.clone();
+        for (name, text) in fragments {
+            out = out.replace(&format!("{{{name}}}"), text);
+        }
+        if out == before {
+            break;
+        }
+    }
     let alternation: Vec<String> = offices.iter().map(|o| regex::escape(o)).collect();
-    pattern.replace("{offices}", &format!("(?:{})", alternation.join("|")))
+    out.replace("{offices}", &format!("(?:{})", alternation.join("|")))
 }
 
 /// The words relation patterns may refer to.
@@ -971,11 +1008,13 @@ pub struct Lexicon<'a> {
     /// Words that may follow each item of a list (`成果` in `欢迎…会议成果和…论坛成果`).
     pub suffixes: &'a [String],
     pub offices: &'a [String],
+    /// Named regex fragments (`{place}`).
+    pub fragments: &'a [(String, String)],
 }
 
 /// Turns `{name:Type|Type}` and `{name:Type+}` slots into regex groups over placeholders.
 pub fn expand_slots(pattern: &str, lex: &Lexicon) -> Result<String, String> {
-    let pattern = expand_offices(pattern, lex.offices);
+    let pattern = expand_words(pattern, lex.offices, lex.fragments);
     let mut out = String::with_capacity(pattern.len() * 2);
     let mut rest = pattern.as_str();
     while let Some(open) = rest.find('{') {
@@ -1063,7 +1102,7 @@ fn compile_relation(r: RawRelation, lex: &Lexicon, d: &mut Diagnostics) -> Optio
             d.at(f.span(), "a fact is `subject predicate object`");
             continue;
         };
-        if !PREDICATES.contains(&p) && p != DATED {
+        if !PREDICATES.contains(&p) && p != DATED && !AT_EVENT.iter().any(|(at, ..)| *at == p) {
             d.at(f.span(), format_args!("unknown predicate {p:?}"));
             continue;
         }
