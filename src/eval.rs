@@ -134,10 +134,20 @@ impl Name {
 /// Typography and spaces removed, organisation abbreviations expanded: what two spellings of
 /// one name share.
 fn normal(rules: &Rules, s: &str) -> String {
-    match s.split_once('@') {
-        Some((label, date)) => format!("{}@{date}", graph::canonical_key(rules, label)),
-        None => graph::canonical_key(rules, s),
+    // Names get the repairs the text gets (`澜沧江-湄公河` → `澜沧江—湄公河`); dates stay ISO.
+    let key = |label: &str| graph::canonical_key(rules, &crate::normalize::normalize(label).text);
+    if is_iso_date(s) {
+        return s.to_string();
     }
+    match s.split_once('@') {
+        Some((label, date)) => format!("{}@{date}", key(label)),
+        None => key(s),
+    }
+}
+
+/// `2019`, `2019-06` or `2019-06-14`.
+fn is_iso_date(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || c == '-') && s.as_bytes()[0].is_ascii_digit()
 }
 
 /// Facts of an extraction, named.
