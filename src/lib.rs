@@ -67,7 +67,7 @@ pub fn extract(rules: &Rules, document: Document) -> Extraction {
     for (i, p) in segmented.paragraphs.iter().enumerate() {
         facts.extend(relate::relate(rules, p, i, &mentions[i], &mut last_event));
     }
-    relate::resolve_at_event(&mut facts);
+    relate::resolve_document(rules, &mut facts);
     let title = segmented
         .title
         .clone()

@@ -50,9 +50,38 @@ pub fn recognize(rules: &Rules, text: &str, document: Option<Point>) -> Vec<Ment
     candidates.extend(patterns(rules, text, &chars));
     trim(&mut candidates, text);
     let mut mentions = select(candidates);
+    join_owner_to_event(&mut mentions, text);
     absorb_quotes(&mut mentions, text);
     resolve_dates(&mut mentions, document);
     mentions
+}
+
+/// An organisation written right before a meeting found by a pattern is part of its name
+/// (`亚信` + `第六次外长会议`): the meeting is the organisation's, and its label says so.
+/// Quoted names stay as they are.
+fn join_owner_to_event(mentions: &mut Vec<Mention>, text: &str) {
+    let mut i = 0;
+    while i + 1 < mentions.len() {
+        let (a, b) = (&mentions[i], &mentions[i + 1]);
+        if a.kind == Kind::Organization
+            && b.kind == Kind::Event
+            && a.end == b.start
+            && matches!(b.target, Target::Text(_))
+            // A quoted name is a name of its own: 安理会“…”会议 is not 安理会…会议.
+            && text.chars().nth(b.start) != Some('“')
+        {
+            let label: String = text.chars().skip(a.start).take(b.end - a.start).collect();
+            let joined = Mention {
+                start: a.start,
+                end: b.end,
+                kind: Kind::Event,
+                target: Target::Text(label),
+                rule: b.rule.clone(),
+            };
+            mentions.splice(i..i + 2, [joined]);
+        }
+        i += 1;
+    }
 }
 
 /// A name in quotes (`“全球安全倡议”`) is one mention with its quotes, so rules need not

@@ -669,12 +669,31 @@ fn propagate_event_dates(found: Vec<RawFact>) -> Vec<RawFact> {
     out
 }
 
-/// Facts about a document adopted or signed at a meeting (`adoptedAt`, `signedAt`) become
-/// facts of the meeting's place and, when the meeting lasted one day, of its day: the meeting's
-/// own facts say where and when it was held, anywhere in the document. A meeting known by an
-/// undated mention is the same meeting as a dated one of its name.
-pub fn resolve_at_event(facts: &mut Vec<Fact>) {
-    let same_event = |a: &Node, b: &Node| match (a, b) {
+/// Facts that need the whole document: documents adopted or signed at a meeting, and the most
+/// precise place of a meeting.
+pub fn resolve_document(rules: &Rules, facts: &mut Vec<Fact>) {
+    resolve_at_event(facts);
+    drop_state_where_city(rules, facts);
+}
+
+/// A meeting held in a city is not also "held in" the state around it: `在土耳其召开` and, later,
+/// `在伊斯坦布尔举行` give the city only. The state stays where the text names no city.
+fn drop_state_where_city(rules: &Rules, facts: &mut Vec<Fact>) {
+    let in_city: Vec<Node> = facts
+        .iter()
+        .filter(|f| f.predicate == "heldIn" && matches!(f.object.kind(rules), Kind::City | Kind::Place))
+        .map(|f| f.subject.clone())
+        .collect();
+    facts.retain(|f| {
+        !(f.predicate == "heldIn"
+            && f.object.kind(rules) == Kind::State
+            && in_city.iter().any(|e| same_event(e, &f.subject)))
+    });
+}
+
+/// Two mentions of one meeting: the same label, dated alike or one of them undated.
+fn same_event(a: &Node, b: &Node) -> bool {
+    match (a, b) {
         (
             Node::Text {
                 kind: Kind::Event,
@@ -688,7 +707,14 @@ pub fn resolve_at_event(facts: &mut Vec<Fact>) {
             },
         ) => la == lb && (da.is_none() || db.is_none() || da == db),
         _ => a == b,
-    };
+    }
+}
+
+/// Facts about a document adopted or signed at a meeting (`adoptedAt`, `signedAt`) become
+/// facts of the meeting's place and, when the meeting lasted one day, of its day: the meeting's
+/// own facts say where and when it was held, anywhere in the document. A meeting known by an
+/// undated mention is the same meeting as a dated one of its name.
+fn resolve_at_event(facts: &mut Vec<Fact>) {
     let mut derived = Vec::new();
     for f in facts.iter() {
         let Some((_, place_predicate, date_predicate)) =
