@@ -9,6 +9,7 @@ use std::path::Path;
 
 use crate::graph::{self, DocGraph, Entity};
 use crate::read::{self, Document};
+use crate::recognize::Target;
 use crate::rules::{Rules, Surface};
 use crate::{Extraction, extract};
 
@@ -147,7 +148,9 @@ fn normal(rules: &Rules, s: &str) -> String {
 
 /// `2019`, `2019-06` or `2019-06-14`.
 fn is_iso_date(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || c == '-') && s.as_bytes()[0].is_ascii_digit()
+    !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_digit() || c == '-')
+        && s.as_bytes()[0].is_ascii_digit()
 }
 
 /// Facts of an extraction, named.
@@ -272,6 +275,10 @@ pub struct Outcome {
     pub traps: Vec<Expected>,
     /// Expected facts whose case text is not in the document (not counted).
     pub absent_cases: usize,
+    /// Entities the expected facts name (dates aside), and how many of them the text's
+    /// mentions name as a typed entity.
+    pub entities_named: usize,
+    pub entities_typed: usize,
 }
 
 impl Outcome {
@@ -291,6 +298,13 @@ impl Outcome {
         self.missed.extend(o.missed);
         self.traps.extend(o.traps);
         self.absent_cases += o.absent_cases;
+        self.entities_named += o.entities_named;
+        self.entities_typed += o.entities_typed;
+    }
+
+    /// Share of the named entities that come out typed.
+    pub fn typed_share(&self) -> f64 {
+        ratio(self.entities_typed, self.entities_named)
     }
 }
 
@@ -348,6 +362,41 @@ pub fn compare(rules: &Rules, found: &[Found], cases: &[&Case], whole_text: &str
     out
 }
 
+/// Counts the entities the expected facts of `cases` name and how many of them the mentions of
+/// the extraction name: what share of the named entities accord types at all.
+fn count_typed(rules: &Rules, x: &Extraction, cases: &[&Case]) -> (usize, usize) {
+    let mut named: Vec<String> = cases
+        .iter()
+        .flat_map(|c| c.facts.iter().filter(|e| !e.negative))
+        .flat_map(|e| [&e.subject, &e.object])
+        .filter(|n| !is_iso_date(n))
+        .map(|n| normal(rules, n.split_once('@').map_or(n.as_str(), |(l, _)| l)))
+        .collect();
+    named.sort();
+    named.dedup();
+    let mut forms: Vec<String> = Vec::new();
+    for m in x.mentions.iter().flatten() {
+        match &m.target {
+            Target::Entity(i) => forms.extend(entity_name(rules, &Entity::Known(*i)).forms),
+            Target::Text(label) => forms.push(normal(rules, label)),
+            Target::Group { .. } => forms.extend(
+                entity_name(
+                    rules,
+                    &Entity::Group {
+                        path: String::new(),
+                        of: None,
+                        participants: false,
+                    },
+                )
+                .forms,
+            ),
+            _ => {}
+        }
+    }
+    let typed = named.iter().filter(|n| forms.contains(n)).count();
+    (named.len(), typed)
+}
+
 /// Extracts a document and names its facts.
 pub fn run_document(rules: &Rules, doc: Document) -> (Extraction, Vec<Found>) {
     let x = extract(rules, doc);
@@ -385,7 +434,9 @@ pub fn evaluate(
                 text: clean.clone(),
                 ..case.clone()
             };
-            total.merge(compare(rules, &found, &[&case], &clean));
+            let mut outcome = compare(rules, &found, &[&case], &clean);
+            (outcome.entities_named, outcome.entities_typed) = count_typed(rules, &x, &[&case]);
+            total.merge(outcome);
         }
         results.push((String::new(), total));
     } else {
@@ -399,7 +450,9 @@ pub fn evaluate(
                 .iter()
                 .map(|p| p.text.as_str())
                 .collect();
-            results.push((d.clone(), compare(rules, &found, &cases, &text)));
+            let mut outcome = compare(rules, &found, &cases, &text);
+            (outcome.entities_named, outcome.entities_typed) = count_typed(rules, &x, &cases);
+            results.push((d.clone(), outcome));
         }
     }
     Ok(results)
@@ -415,6 +468,47 @@ fn date_line(iso: &str) -> Result<String, String> {
         [y, m, d] => Ok(format!("{y}年{m}月{d}日")),
         _ => Err(format!("bad date {iso:?}: write YYYY-MM-DD")),
     }
+}
+
+/// One line per evaluated file, then one per folder of several files (a set): facts correct,
+/// wrong and missed, precision, recall, traps fallen into, share of named entities typed.
+pub fn summary(sections: &[(String, String, Outcome)]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<66} {:>7} {:>6} {:>6} {:>9} {:>6} {:>5} {:>6}",
+        "set", "correct", "wrong", "missed", "precision", "recall", "traps", "typed"
+    );
+    let mut row = |name: &str, o: &Outcome| {
+        let t = o.total();
+        let _ = writeln!(
+            s,
+            "{name:<66} {:>7} {:>6} {:>6} {:>9.3} {:>6.3} {:>5} {:>6.3}",
+            t.correct,
+            t.wrong,
+            t.missed,
+            t.precision(),
+            t.recall(),
+            o.traps.len(),
+            o.typed_share()
+        );
+    };
+    for (_, title, o) in sections {
+        row(title, o);
+    }
+    let mut sets: BTreeMap<&str, (usize, Outcome)> = BTreeMap::new();
+    for (set, _, o) in sections {
+        let entry = sets.entry(set).or_default();
+        entry.0 += 1;
+        entry.1.merge(o.clone());
+    }
+    for (set, (n, o)) in sets {
+        if n > 1 {
+            row(&format!("{set}/ (all {n})"), &o);
+        }
+    }
+    let _ = writeln!(s);
+    s
 }
 
 /// The accuracy report: per predicate, then the wrong and missed facts.
@@ -448,9 +542,20 @@ pub fn report(title: &str, o: &Outcome) -> String {
         t.precision(),
         t.recall()
     );
+    let _ = writeln!(
+        s,
+        "\nentities named by the expected facts: {}, typed by accord: {} ({:.3})",
+        o.entities_named,
+        o.entities_typed,
+        o.typed_share()
+    );
     let _ = writeln!(s, "\ntraps fallen into: {}", o.traps.len());
     for e in &o.traps {
-        let _ = writeln!(s, "  ! {} {} {}    (line {})", e.subject, e.predicate, e.object, e.line);
+        let _ = writeln!(
+            s,
+            "  ! {} {} {}    (line {})",
+            e.subject, e.predicate, e.object, e.line
+        );
     }
     let _ = writeln!(s, "\nwrong facts: {}", o.wrong.len());
     for f in &o.wrong {
@@ -462,7 +567,11 @@ pub fn report(title: &str, o: &Outcome) -> String {
     }
     let _ = writeln!(s, "\nmissed facts: {}", o.missed.len());
     for e in &o.missed {
-        let _ = writeln!(s, "  {} {} {}    (line {})", e.subject, e.predicate, e.object, e.line);
+        let _ = writeln!(
+            s,
+            "  {} {} {}    (line {})",
+            e.subject, e.predicate, e.object, e.line
+        );
     }
     s
 }

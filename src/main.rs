@@ -208,13 +208,8 @@ fn explain(rules: &Rules, path: &Path) -> Result<ExitCode> {
 }
 
 fn eval(rules: &Rules, files: &[PathBuf]) -> Result<ExitCode> {
-    let mut out = io::BufWriter::new(io::stdout().lock());
-    writeln!(out, "# accord accuracy report\n")?;
-    writeln!(
-        out,
-        "Made by `accord eval`; a fact is correct when a hand-written case expects it from the same sentence.\n"
-    )?;
-    for f in files {
+    let mut sections = Vec::new();
+    for f in &facts_files(files)? {
         let text = fs::read_to_string(f).with_context(|| format!("{}", f.display()))?;
         let parsed =
             accord::eval::parse(&text, &f.display().to_string()).map_err(anyhow::Error::msg)?;
@@ -227,11 +222,48 @@ fn eval(rules: &Rules, files: &[PathBuf]) -> Result<ExitCode> {
             } else {
                 format!("{} on {doc}", f.display())
             };
-            writeln!(out, "{}", accord::eval::report(&title, &outcome))?;
+            let set = f
+                .parent()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            sections.push((set, title, outcome));
         }
+    }
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    writeln!(out, "# accord accuracy report\n")?;
+    writeln!(
+        out,
+        "Made by `accord eval`; a fact is correct when a hand-written case expects it from the same sentence.\n"
+    )?;
+    write!(out, "{}", accord::eval::summary(&sections))?;
+    for (_, title, outcome) in &sections {
+        writeln!(out, "{}", accord::eval::report(title, outcome))?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The `.facts` files named, a folder standing for the `.facts` files in it (sorted).
+fn facts_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut inside: Vec<PathBuf> = fs::read_dir(p)
+                .with_context(|| format!("{}", p.display()))?
+                .flatten()
+                .map(|e| e.path())
+                .filter(|f| f.extension().is_some_and(|e| e == "facts"))
+                .collect();
+            inside.sort();
+            if inside.is_empty() {
+                anyhow::bail!("{}: no .facts file in this folder", p.display());
+            }
+            out.extend(inside);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
 }
 
 fn load_rules(dir: Option<&Path>) -> Result<Rules> {
