@@ -50,22 +50,30 @@ pub fn recognize(rules: &Rules, text: &str, document: Option<Point>) -> Vec<Ment
     candidates.extend(patterns(rules, text, &chars));
     trim(&mut candidates, text);
     let mut mentions = select(candidates);
-    join_owner_to_event(&mut mentions, text);
+    join_owner_to_event(rules, &mut mentions, text);
     absorb_quotes(&mut mentions, text);
     resolve_dates(&mut mentions, document);
     mentions
 }
 
 /// An organisation written right before a meeting found by a pattern is part of its name
-/// (`亚信` + `第六次外长会议`): the meeting is the organisation's, and its label says so.
+/// (`亚信` + `第六次外长会议`), also across the lexicon's `event_owner_gap` words (`金砖国家` +
+/// `领导人` + `第十一次会晤`): the meeting is the organisation's, and its label says so.
 /// Quoted names stay as they are.
-fn join_owner_to_event(mentions: &mut Vec<Mention>, text: &str) {
+fn join_owner_to_event(rules: &Rules, mentions: &mut Vec<Mention>, text: &str) {
     let mut i = 0;
     while i + 1 < mentions.len() {
         let (a, b) = (&mentions[i], &mentions[i + 1]);
+        let gap: String = text.chars().skip(a.end).take(b.start.saturating_sub(a.end)).collect();
+        let joins = a.end == b.start
+            || (a.end < b.start
+                && rules
+                    .event_owner_gap
+                    .as_ref()
+                    .is_some_and(|re| re.is_match(&gap)));
         if a.kind == Kind::Organization
             && b.kind == Kind::Event
-            && a.end == b.start
+            && joins
             && matches!(b.target, Target::Text(_))
             // A quoted name is a name of its own: 安理会“…”会议 is not 安理会…会议.
             && text.chars().nth(b.start) != Some('“')

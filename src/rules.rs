@@ -288,6 +288,8 @@ pub struct Rules {
     /// the groups `a` and `b` are the short forms.
     pub abbreviations: Vec<Regex>,
     pub list_separators: Vec<String>,
+    /// Words between an organisation and its meeting that belong to the meeting's name.
+    pub event_owner_gap: Option<Regex>,
     /// Offices (`总统`, `总理`, …), longest first: `{offices}` in a regex stands for them.
     pub offices: Vec<String>,
     pub relations: Vec<Relation>,
@@ -387,6 +389,9 @@ struct RawFile {
     /// Named regex fragments (`{place}`) that patterns and relations share.
     #[serde(default)]
     fragments: BTreeMap<String, String>,
+    /// What may stand between an organisation and a meeting of its own (`领导人` in
+    /// 金砖国家领导人第十一次会晤): the words join the meeting's name.
+    event_owner_gap: Option<Spanned<String>>,
     #[serde(default)]
     layout: Option<RawLayout>,
     #[serde(default)]
@@ -515,6 +520,7 @@ struct Builder {
     list_item_suffixes: Vec<String>,
     offices: Vec<String>,
     fragments: Vec<(String, String)>,
+    event_owner_gap: Option<Regex>,
     group_label: String,
     participants_label: String,
     relations: Vec<Relation>,
@@ -618,6 +624,7 @@ fn compile(files: Vec<(String, String)>) -> Result<Rules, RulesError> {
         numerals: b.numerals,
         abbreviations: b.abbreviations,
         list_separators: b.list_separators,
+        event_owner_gap: b.event_owner_gap,
         offices: b.offices,
         relations: b.relations,
         layout: b.layout,
@@ -861,6 +868,10 @@ impl Builder {
             let of = w.of.map(|o| o.into_inner());
             self.pending_groups
                 .push((w.zh.into_inner(), of, place, 0..0));
+        }
+        if let Some(gap) = raw.event_owner_gap.take() {
+            let anchored = Spanned::new(gap.span(), format!("^(?:{})$", gap.get_ref()));
+            self.event_owner_gap = compile_regex(&anchored, d);
         }
         self.list_separators
             .extend(std::mem::take(&mut raw.list_separators));
