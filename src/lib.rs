@@ -42,7 +42,7 @@ pub struct Extraction {
 
 /// Runs every stage up to facts. Cannot fail: messy text gives fewer facts, not an error.
 pub fn extract(rules: &Rules, document: Document) -> Extraction {
-    let normalized = normalize::normalize(&document.text);
+    let normalized = normalize::normalize_with(&document.text, &rules.regional);
     let segmented = segment::segment(&normalized, &rules.layout, &|line| {
         recognize::is_date_line(rules, line)
     });

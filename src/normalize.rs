@@ -21,7 +21,52 @@ pub struct Normalized {
     pub origin: Vec<usize>,
 }
 
+/// Words of Taiwan and Hong Kong usage and their mainland forms (simplified script, same
+/// length), applied to lines written in traditional script only.
+#[derive(Clone, Debug, Default)]
+pub struct Regional {
+    automaton: Option<aho_corasick::AhoCorasick>,
+    replacements: Vec<String>,
+}
+
+impl Regional {
+    /// `pairs` must have the same number of characters on both sides (the character map stays
+    /// exact); the rules loader checks it.
+    pub fn new(pairs: &[(String, String)]) -> Regional {
+        if pairs.is_empty() {
+            return Regional::default();
+        }
+        let automaton = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(pairs.iter().map(|(from, _)| from.as_str()))
+            .ok();
+        Regional {
+            automaton,
+            replacements: pairs.iter().map(|(_, to)| to.clone()).collect(),
+        }
+    }
+
+    fn apply(&self, line: &str) -> String {
+        match &self.automaton {
+            Some(ac) => {
+                let mut out = String::with_capacity(line.len());
+                ac.replace_all_with(line, &mut out, |m, _, dst| {
+                    dst.push_str(&self.replacements[m.pattern().as_usize()]);
+                    true
+                });
+                out
+            }
+            None => line.to_string(),
+        }
+    }
+}
+
 pub fn normalize(decoded: &str) -> Normalized {
+    normalize_with(decoded, &Regional::default())
+}
+
+/// Like [`normalize`], with regional vocabulary (`视讯` → `视频`) for lines in traditional script.
+pub fn normalize_with(decoded: &str, regional: &Regional) -> Normalized {
     let chars: Vec<char> = decoded.chars().collect();
     let mut text = String::with_capacity(decoded.len());
     let mut origin = Vec::with_capacity(chars.len() + 1);
@@ -41,7 +86,7 @@ pub fn normalize(decoded: &str) -> Normalized {
     }
     origin.push(chars.len());
     Normalized {
-        text: to_simplified(&text),
+        text: to_simplified(&text, regional),
         origin,
     }
 }
@@ -49,7 +94,7 @@ pub fn normalize(decoded: &str) -> Normalized {
 /// Traditional → simplified. OpenCC's t2s tables map phrases to phrases of the same length,
 /// so the character map stays valid; a line where that does not hold is converted character
 /// by character instead.
-fn to_simplified(text: &str) -> String {
+fn to_simplified(text: &str, regional: &Regional) -> String {
     static T2S: OnceLock<Option<OpenCC>> = OnceLock::new();
     let Some(cc) = T2S.get_or_init(|| OpenCC::from_config(BuiltinConfig::T2s).ok()) else {
         return text.to_string();
@@ -57,8 +102,10 @@ fn to_simplified(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
         let converted = cc.convert(line);
-        if converted.chars().count() == line.chars().count() {
-            out.push_str(&converted);
+        if converted == line {
+            out.push_str(line);
+        } else if converted.chars().count() == line.chars().count() {
+            out.push_str(&regional.apply(&converted));
         } else {
             let mut buf = [0u8; 4];
             for c in line.chars() {

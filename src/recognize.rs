@@ -64,7 +64,11 @@ fn join_owner_to_event(rules: &Rules, mentions: &mut Vec<Mention>, text: &str) {
     let mut i = 0;
     while i + 1 < mentions.len() {
         let (a, b) = (&mentions[i], &mentions[i + 1]);
-        let gap: String = text.chars().skip(a.end).take(b.start.saturating_sub(a.end)).collect();
+        let gap: String = text
+            .chars()
+            .skip(a.end)
+            .take(b.start.saturating_sub(a.end))
+            .collect();
         let joins = a.end == b.start
             || (a.end < b.start
                 && rules

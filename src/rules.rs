@@ -290,6 +290,8 @@ pub struct Rules {
     pub list_separators: Vec<String>,
     /// Words between an organisation and its meeting that belong to the meeting's name.
     pub event_owner_gap: Option<Regex>,
+    /// Taiwan and Hong Kong vocabulary for lines in traditional script.
+    pub regional: crate::normalize::Regional,
     /// Offices (`总统`, `总理`, …), longest first: `{offices}` in a regex stands for them.
     pub offices: Vec<String>,
     pub relations: Vec<Relation>,
@@ -392,6 +394,9 @@ struct RawFile {
     /// What may stand between an organisation and a meeting of its own (`领导人` in
     /// 金砖国家领导人第十一次会晤): the words join the meeting's name.
     event_owner_gap: Option<Spanned<String>>,
+    /// Taiwan and Hong Kong words and their mainland forms (`视讯 = "视频"`).
+    #[serde(default)]
+    regional: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     layout: Option<RawLayout>,
     #[serde(default)]
@@ -521,6 +526,7 @@ struct Builder {
     offices: Vec<String>,
     fragments: Vec<(String, String)>,
     event_owner_gap: Option<Regex>,
+    regional: Vec<(String, String)>,
     group_label: String,
     participants_label: String,
     relations: Vec<Relation>,
@@ -625,6 +631,7 @@ fn compile(files: Vec<(String, String)>) -> Result<Rules, RulesError> {
         abbreviations: b.abbreviations,
         list_separators: b.list_separators,
         event_owner_gap: b.event_owner_gap,
+        regional: crate::normalize::Regional::new(&b.regional),
         offices: b.offices,
         relations: b.relations,
         layout: b.layout,
@@ -868,6 +875,18 @@ impl Builder {
             let of = w.of.map(|o| o.into_inner());
             self.pending_groups
                 .push((w.zh.into_inner(), of, place, 0..0));
+        }
+        for (from, to) in std::mem::take(&mut raw.regional) {
+            if from.chars().count() == to.get_ref().chars().count() {
+                self.regional.push((from, to.into_inner()));
+            } else {
+                d.at(
+                    to.span(),
+                    format_args!(
+                        "regional word {from:?}: its mainland form must have as many characters"
+                    ),
+                );
+            }
         }
         if let Some(gap) = raw.event_owner_gap.take() {
             let anchored = Spanned::new(gap.span(), format!("^(?:{})$", gap.get_ref()));
