@@ -749,10 +749,10 @@ fn resolve_at_event(facts: &mut Vec<Fact>) {
         starts.dedup();
         ends.sort();
         ends.dedup();
-        if let ([start], [end]) = (&starts[..], &ends[..]) {
-            if start == end {
-                derived.push(derive(date_predicate, start));
-            }
+        if let ([start], [end]) = (&starts[..], &ends[..])
+            && start == end
+        {
+            derived.push(derive(date_predicate, start));
         }
     }
     facts.retain(|f| !AT_EVENT.iter().any(|(at, ..)| *at == f.predicate));
