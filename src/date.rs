@@ -4,13 +4,16 @@
 //!
 //! The regexes that find dates are rules (`rules/patterns/dates.toml`); this module only reads
 //! their named groups: `y m d` for the start, `y2 m2 d2` for the end (missing parts are taken
-//! from the start), `cy`/`cy2` for years in Chinese numerals. An impossible date (`2月30日`)
-//! is no date.
+//! from the start), `cy`/`cy2` for years written digit by digit in numerals (`二〇〇二`,
+//! `二0一四`), `cm cd` (`cm2 cd2`) for months and days in numerals (`十一月`, `廿一日`), and
+//! the relative groups: `ty ly ny sy` for years (this, last, next, the same as the date before),
+//! `td yd nd` for days (today, yesterday, tomorrow; with `d`, the day they name: `昨（6）日`).
+//! An impossible or doubtful date (`2月30日`, `昨（20）日` in a text of the 6th) is no date.
 
 use std::collections::HashMap;
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, Duration, NaiveDate};
 use regex::Captures;
 
 /// A calendar point of year, month or day precision.
@@ -105,6 +108,8 @@ pub struct RawDate {
     end_month: Option<u32>,
     end_day: Option<u32>,
     relative: Relative,
+    /// Days from the document's date (`今天` 0, `昨日` −1, `明天` 1).
+    day_offset: Option<i64>,
 }
 
 /// Years the text names relative to the document or to the date before (`今年`, `同年`).
@@ -129,8 +134,9 @@ pub struct Context {
 
 impl RawDate {
     /// Reads the named groups: `y m d` (start), `y2 m2 d2` (end), `cy cy2` (years in Chinese
-    /// numerals), `ty` (this year), `ly` (last year), `ny` (next year), `sy` (the same year as
-    /// the date before).
+    /// numerals), `cm cd cm2 cd2` (months and days in Chinese numerals), `ty` (this year), `ly`
+    /// (last year), `ny` (next year), `sy` (the same year as the date before), `td` (today),
+    /// `yd` (yesterday), `nd` (tomorrow).
     pub fn from_captures(caps: &Captures, numerals: &HashMap<char, u32>) -> RawDate {
         let num = |name: &str| caps.name(name).and_then(|m| m.as_str().parse::<u32>().ok());
         let cyear = |name: &str| {
@@ -151,6 +157,10 @@ impl RawDate {
             caps.name(name)
                 .and_then(|m| chinese_number(m.as_str(), numerals))
         };
+        let day_offset = [("td", 0), ("yd", -1), ("nd", 1)]
+            .into_iter()
+            .find(|(g, _)| caps.name(g).is_some())
+            .map(|(_, o)| o);
         RawDate {
             year: num("y").map(|y| y as i32).or_else(|| cyear("cy")),
             month: num("m").or_else(|| small("cm")),
@@ -159,6 +169,7 @@ impl RawDate {
             end_month: num("m2").or_else(|| small("cm2")),
             end_day: num("d2").or_else(|| small("cd2")),
             relative,
+            day_offset,
         }
     }
 
@@ -166,6 +177,9 @@ impl RawDate {
     /// document (or, failing that, the date before); a bare day's month and year from the date
     /// before (or the document). `None` when the context is missing or the date impossible.
     pub fn resolve(&self, ctx: Context) -> Option<DateValue> {
+        if let Some(offset) = self.day_offset {
+            return self.resolve_day_offset(offset, ctx.document?);
+        }
         let doc = ctx.document.or(ctx.previous);
         let near = ctx.previous.or(ctx.document);
         let (year, month) = match (self.year, self.relative, self.month) {
@@ -174,6 +188,12 @@ impl RawDate {
             (None, Relative::LastYear, m) => (ctx.document?.year - 1, m),
             (None, Relative::NextYear, m) => (ctx.document?.year + 1, m),
             (None, Relative::SameYear, m) => (ctx.previous?.year, m),
+            // `十二月一日至2014年1月1日`: the start's year is the end's, or the one before.
+            (None, Relative::None, Some(m)) if self.end_year.is_some() => {
+                let y2 = self.end_year?;
+                let later = (m, self.day) > (self.end_month?, self.end_day);
+                (if later { y2 - 1 } else { y2 }, Some(m))
+            }
             (None, Relative::None, Some(m)) => (doc?.year, Some(m)),
             (None, Relative::None, None) if self.day.is_some() => (near?.year, near?.month),
             (None, Relative::None, None) => return None,
@@ -190,36 +210,75 @@ impl RawDate {
                 month: None,
                 day: None,
             },
-            (y2, m2, d2) => Point {
-                year: y2.unwrap_or(year),
-                month: m2.or(month),
-                day: d2,
-            },
+            (y2, m2, d2) => {
+                // `12月30日至1月2日`: a range written without the end's year ends the year after
+                // when the end's month comes before the start's.
+                let next = y2.is_none() && m2.is_some_and(|m2| month.is_some_and(|m| m2 < m));
+                Point {
+                    year: y2.unwrap_or(if next { year + 1 } else { year }),
+                    month: m2.or(month),
+                    day: d2,
+                }
+            }
         };
         let value = DateValue { start, end };
         (start.valid() && end.valid() && start.first_day() <= end.last_day()).then_some(value)
     }
 }
 
-/// `十` → 10, `十二` → 12, `二十六` → 26, `七` → 7: months and days in Chinese numerals. The
-/// numeral table maps the ten to 10.
+impl RawDate {
+    /// `今天`, `昨日`, `昨（6）日`: the document's day moved by `offset` days. A day written
+    /// with it must be that day or one of the three days around it (a text dated the day after
+    /// it was written); its month is the one that puts it nearest. Anything else is doubtful.
+    fn resolve_day_offset(&self, offset: i64, document: Point) -> Option<DateValue> {
+        let (Some(month), Some(day)) = (document.month, document.day) else {
+            return None;
+        };
+        let base = NaiveDate::from_ymd_opt(document.year, month, day)?
+            .checked_add_signed(Duration::days(offset))?;
+        let date = match self.day {
+            None => base,
+            Some(d) => (-3..=3)
+                .filter_map(|k| base.checked_add_signed(Duration::days(k)))
+                .filter(|c| c.day() == d)
+                .min_by_key(|c| (*c - base).num_days().abs())?,
+        };
+        let point = Point {
+            year: date.year(),
+            month: Some(date.month()),
+            day: Some(date.day()),
+        };
+        Some(DateValue {
+            start: point,
+            end: point,
+        })
+    }
+}
+
+/// `十` → 10, `十二` → 12, `二十六` → 26, `七` → 7, `廿一` → 21, `卅` → 30: months and days in
+/// Chinese numerals. The numeral table maps the tens (`十`, `廿`, `卅`) to 10, 20 and 30.
 pub fn chinese_number(text: &str, numerals: &HashMap<char, u32>) -> Option<u32> {
     let values: Option<Vec<u32>> = text.chars().map(|c| numerals.get(&c).copied()).collect();
+    let tens = |t: u32| matches!(t, 10 | 20 | 30);
     match values?.as_slice() {
-        [d] if *d < 10 => Some(*d),
-        [10] => Some(10),
-        [10, d] if *d < 10 => Some(10 + d),
-        [t, 10] if *t < 10 => Some(t * 10),
-        [t, 10, d] if *t < 10 && *d < 10 => Some(t * 10 + d),
+        [d] if (1..10).contains(d) => Some(*d),
+        [t] if tens(*t) => Some(*t),
+        [t, d] if tens(*t) && (1..10).contains(d) => Some(t + d),
+        [t, 10] if (1..10).contains(t) => Some(t * 10),
+        [t, 10, d] if (1..10).contains(t) && (1..10).contains(d) => Some(t * 10 + d),
         _ => None,
     }
 }
 
-/// `一九六一` → 1961: one numeral per digit, as years are written.
+/// `一九六一` → 1961, `二〇〇二`, `二零一五`, `二00二` → 2002: one numeral (or digit) per digit,
+/// as years are written.
 pub fn chinese_year(text: &str, numerals: &HashMap<char, u32>) -> Option<i32> {
     let digits: Option<Vec<u32>> = text
         .chars()
-        .map(|c| numerals.get(&c).copied().filter(|d| *d < 10))
+        .map(|c| {
+            c.to_digit(10)
+                .or_else(|| numerals.get(&c).copied().filter(|d| *d < 10))
+        })
         .collect();
     let digits = digits?;
     (digits.len() == 4).then(|| digits.iter().fold(0, |acc, d| acc * 10 + *d as i32))
@@ -296,6 +355,210 @@ mod tests {
             "6月13日",
             Some("2020-06-13"),
         );
+    }
+
+    /// The dates the shipped rules find in a text (normalised first, as `extract` does),
+    /// read against a document of `document` (`YYYY-MM-DD`).
+    fn shipped(rules: &crate::rules::Rules, text: &str, document: &str) -> Vec<String> {
+        let d = NaiveDate::parse_from_str(document, "%Y-%m-%d").unwrap();
+        let doc = Point {
+            year: d.year(),
+            month: Some(d.month()),
+            day: Some(d.day()),
+        };
+        let clean = crate::normalize::normalize(text).text;
+        crate::recognize::recognize(rules, &clean, Some(doc))
+            .into_iter()
+            .filter_map(|m| match m.target {
+                crate::recognize::Target::Date(v) => {
+                    let written: String =
+                        clean.chars().skip(m.start).take(m.end - m.start).collect();
+                    Some(format!("{written}={v}"))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Every written form of the genre, through the shipped rules of `patterns/dates.toml`:
+    /// (text, document date, the dates found as `written=value`).
+    #[test]
+    fn written_forms_with_the_shipped_rules() {
+        let rules = crate::rules::Rules::embedded().unwrap();
+        let cases: &[(&str, &str, &[&str])] = &[
+            // Digits.
+            (
+                "2020年11月10日",
+                "2021-01-01",
+                &["2020年11月10日=2020-11-10"],
+            ),
+            (
+                "2019年6月17日至19日",
+                "2021-01-01",
+                &["2019年6月17日至19日=2019-06-17/2019-06-19"],
+            ),
+            (
+                "2019年12月30日至2020年1月2日举行",
+                "2021-01-01",
+                &["2019年12月30日至2020年1月2日=2019-12-30/2020-01-02"],
+            ),
+            (
+                "2019年3月至5月",
+                "2021-01-01",
+                &["2019年3月至5月=2019-03/2019-05"],
+            ),
+            (
+                "2019年12月至2020年1月",
+                "2021-01-01",
+                &["2019年12月至2020年1月=2019-12/2020-01"],
+            ),
+            // 号 (號) as the day's suffix.
+            ("会议于3月3号举行", "2016-02-01", &["3月3号=2016-03-03"]),
+            ("會議於3月3號舉行", "2016-02-01", &["3月3号=2016-03-03"]),
+            // Months and days in numerals.
+            ("三月三号", "2016-02-01", &["三月三号=2016-03-03"]),
+            (
+                "十一月三日至五日",
+                "2016-02-01",
+                &["十一月三日至五日=2016-11-03/2016-11-05"],
+            ),
+            (
+                "十二月三十一日",
+                "2016-02-01",
+                &["十二月三十一日=2016-12-31"],
+            ),
+            ("会议于廿一日举行", "2016-02-05", &["廿一日=2016-02-21"]),
+            ("二月三十日", "2016-02-01", &[]),
+            // Years digit by digit, with 〇, 零, ○, O or 0.
+            ("二零一五年", "2021-01-01", &["二零一五年=2015"]),
+            (
+                "二〇〇二年六月四日",
+                "2021-01-01",
+                &["二〇〇二年六月四日=2002-06-04"],
+            ),
+            ("二00二年", "2021-01-01", &["二00二年=2002"]),
+            (
+                "二0一四年七月十五日",
+                "2021-01-01",
+                &["二0一四年七月十五日=2014-07-15"],
+            ),
+            ("二OO二年", "2021-01-01", &["二OO二年=2002"]),
+            (
+                "一九九六年四月二十六日",
+                "2021-01-01",
+                &["一九九六年四月二十六日=1996-04-26"],
+            ),
+            // Ranges across months and years.
+            (
+                "十二月一號至二零一四年一月一號",
+                "2021-01-01",
+                &["十二月一号至二零一四年一月一号=2013-12-01/2014-01-01"],
+            ),
+            ("2019年-2020年", "2021-01-01", &["2019年—2020年=2019/2020"]),
+            ("2018—2023年", "2021-01-01", &["2018—2023年=2018/2023"]),
+            (
+                "8月31日至9月1日",
+                "2025-09-01",
+                &["8月31日至9月1日=2025-08-31/2025-09-01"],
+            ),
+            (
+                "12月30日至1月2日",
+                "2019-12-01",
+                &["12月30日至1月2日=2019-12-30/2020-01-02"],
+            ),
+            ("计划（2023—2027）", "2021-01-01", &["2023—2027=2023/2027"]),
+            ("《国际卫生条例（2005）》", "2021-01-01", &[]),
+            // Bare days: month and year from the date before, or the document's.
+            (
+                "会议11日至12日举行",
+                "2020-11-20",
+                &["11日至12日=2020-11-11/2020-11-12"],
+            ),
+            (
+                "会议15日—16日举行",
+                "2020-11-20",
+                &["15日—16日=2020-11-15/2020-11-16"],
+            ),
+            (
+                "会议4月8日-11日举行",
+                "2020-11-20",
+                &["4月8日—11日=2020-04-08/2020-04-11"],
+            ),
+            (
+                "当地时间11月8日至9日",
+                "2020-11-20",
+                &["11月8日至9日=2020-11-08/2020-11-09"],
+            ),
+            ("三日内", "2020-11-20", &[]),
+            ("3号文件", "2020-11-20", &[]),
+            // News forms and days relative to the document's.
+            ("峰会昨（6）日举行", "2020-11-07", &["昨（6）日=2020-11-06"]),
+            ("峰会今（6）日举行", "2020-11-06", &["今（6）日=2020-11-06"]),
+            ("峰会昨(30)日举行", "2020-12-01", &["昨（30）日=2020-11-30"]),
+            ("峰会昨（20）日举行", "2020-12-01", &[]),
+            ("峰会昨日举行", "2020-11-07", &["昨日=2020-11-06"]),
+            ("今天，峰会开幕", "2019-11-13", &["今天=2019-11-13"]),
+            ("今天的世界", "2019-11-13", &[]),
+            ("共创美好明天", "2019-11-13", &[]),
+            ("今年3月", "2020-11-07", &["今年3月=2020-03"]),
+            ("去年10月", "2020-11-07", &["去年10月=2019-10"]),
+            ("明年7月1日", "2020-11-07", &["明年7月1日=2021-07-01"]),
+            (
+                "今年11月18日至19日",
+                "2024-12-20",
+                &["今年11月18日至19日=2024-11-18/2024-11-19"],
+            ),
+            (
+                "2001年6月15日。同年9月14日",
+                "2021-01-01",
+                &["2001年6月15日=2001-06-15", "同年9月14日=2001-09-14"],
+            ),
+        ];
+        for (text, document, expect) in cases {
+            assert_eq!(&shipped(&rules, text, document), expect, "{text}");
+        }
+    }
+
+    #[test]
+    fn numbers_in_numerals() {
+        let n = numerals_with_tens();
+        let cases: &[(&str, Option<u32>)] = &[
+            ("七", Some(7)),
+            ("十", Some(10)),
+            ("十二", Some(12)),
+            ("二十", Some(20)),
+            ("二十六", Some(26)),
+            ("三十一", Some(31)),
+            ("廿", Some(20)),
+            ("廿一", Some(21)),
+            ("卅", Some(30)),
+            ("卅一", Some(31)),
+            ("〇", None),
+            ("十十", None),
+            ("廿十", None),
+            ("一二", None),
+        ];
+        for (text, expect) in cases {
+            assert_eq!(chinese_number(text, &n), *expect, "{text}");
+        }
+        let years: &[(&str, Option<i32>)] = &[
+            ("一九六一", Some(1961)),
+            ("二〇〇二", Some(2002)),
+            ("二零一五", Some(2015)),
+            ("二00二", Some(2002)),
+            ("二0一四", Some(2014)),
+            ("二〇二", None),
+            ("二十一世", None),
+        ];
+        for (text, expect) in years {
+            assert_eq!(chinese_year(text, &n), *expect, "{text}");
+        }
+    }
+
+    fn numerals_with_tens() -> HashMap<char, u32> {
+        let mut n = numerals();
+        n.extend([('廿', 20), ('卅', 30)]);
+        n
     }
 
     #[test]

@@ -128,6 +128,23 @@ fn resolve_dates(mentions: &mut Vec<Mention>, document: Option<Point>) {
     });
 }
 
+/// The period a name gives itself (`《2025—2027年…纲要》`, `《…（2007—2009年）》`,
+/// `…2016年至2018年行动执行计划`): the one date range with its years written out that the date
+/// patterns find in it. A single year (`《国际卫生条例（2005）》`, `2030年议程`) is no period.
+pub fn period_in_name(rules: &Rules, name: &str) -> Option<DateValue> {
+    let chars = CharIndex::new(name);
+    let dates: Vec<Candidate> = patterns(rules, name, &chars)
+        .into_iter()
+        .filter(|c| c.mention.kind == Kind::Date)
+        .collect();
+    let mut periods = select(dates).into_iter().filter_map(|m| match m.target {
+        Target::RawDate(raw) => raw.resolve(Context::default()).filter(|d| d.start != d.end),
+        _ => None,
+    });
+    let first = periods.next()?;
+    periods.all(|d| d == first).then_some(first)
+}
+
 /// Whether a whole line is a date (the date line under a signature block).
 pub fn is_date_line(rules: &Rules, line: &str) -> bool {
     let line = line.trim();

@@ -14,8 +14,8 @@ use std::ops::Range;
 use crate::date::{DateValue, Point};
 use crate::recognize::{CharIndex, Mention, Target};
 use crate::rules::{
-    AT_EVENT, DATED, EVENT_SLOT, GROUP_SLOT, GroupOf, Kind, ORGANISATION_SLOT, Relation, Rules,
-    Scope, TOPIC_SLOT,
+    AT_EVENT, DATED, EVENT_SLOT, GROUP_SLOT, GroupOf, Kind, ORGANISATION_SLOT, OWN_DATES, Relation,
+    Rules, Scope, TOPIC_SLOT,
 };
 use crate::segment::{Paragraph, ParagraphKind};
 
@@ -494,6 +494,9 @@ impl Match<'_, '_> {
                 .map(|n| with_date(n, date))
                 .collect();
         }
+        if let Some(name) = slot.strip_suffix(OWN_DATES) {
+            return own_dates(self.rules, &self.nodes(name));
+        }
         if let Some(name) = slot.strip_suffix(".org") {
             // The organisation a group stands for (`上海合作组织成员国` → 上海合作组织).
             return self
@@ -566,6 +569,20 @@ const EXCLUDE_CONTEXT: usize = 4;
 const OPENING_ADVERBIAL: usize = 8;
 /// Characters that end a clause.
 const CLAUSE_BREAKS: &[char] = &['，', '；', '：', ','];
+
+/// `doc.dates`: the period a single document, initiative or event names in its own name
+/// (`《2025—2027年…纲要》` → 2025/2027); nothing for several nodes, whose dates could be mixed up.
+fn own_dates(rules: &Rules, nodes: &[Node]) -> Vec<Node> {
+    let label = match nodes {
+        [Node::Text { label, .. }] => label.as_str(),
+        [Node::Entity(i)] => rules.entities[*i].zh.as_str(),
+        _ => return Vec::new(),
+    };
+    crate::recognize::period_in_name(rules, label)
+        .map(Node::Date)
+        .into_iter()
+        .collect()
+}
 
 fn with_date(node: Node, date: Option<Point>) -> Node {
     match node {

@@ -138,6 +138,9 @@ pub const PREDICATES: &[&str] = &[
     "chaired",
 ];
 
+/// Suffix of a fact's slot (`doc.dates`): the period written in that mention's own name
+/// (`《2025—2027年…纲要》`), as a date.
+pub const OWN_DATES: &str = ".dates";
 /// Pseudo-predicate of rule files: a date slot gives `startDate` and `endDate`.
 pub const DATED: &str = "dated";
 
@@ -1139,7 +1142,7 @@ fn compile_relation(r: RawRelation, lex: &Lexicon, d: &mut Diagnostics) -> Optio
         for slot in [s, o]
             .into_iter()
             .flat_map(|x| x.split(['@', '|']))
-            .map(|x| x.trim_end_matches(".org"))
+            .map(|x| x.trim_end_matches(".org").trim_end_matches(OWN_DATES))
         {
             if !SPECIAL_SLOTS.contains(&slot) && !names.contains(&slot) {
                 d.at(
