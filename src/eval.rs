@@ -269,6 +269,8 @@ pub struct Outcome {
     pub by_predicate: BTreeMap<String, Counts>,
     /// Extracted facts no case expects (with their sentence).
     pub wrong: Vec<Found>,
+    /// For each wrong fact, the line of the case its sentence belongs to (0: none).
+    pub wrong_cases: Vec<usize>,
     /// Expected facts not extracted.
     pub missed: Vec<Expected>,
     /// Traps fallen into: `!` facts that were extracted.
@@ -295,6 +297,7 @@ impl Outcome {
             self.by_predicate.entry(p).or_default().add(c);
         }
         self.wrong.extend(o.wrong);
+        self.wrong_cases.extend(o.wrong_cases);
         self.missed.extend(o.missed);
         self.traps.extend(o.traps);
         self.absent_cases += o.absent_cases;
@@ -341,6 +344,8 @@ pub fn compare(rules: &Rules, found: &[Found], cases: &[&Case], whole_text: &str
         } else {
             counts.wrong += 1;
             out.wrong.push(f.clone());
+            out.wrong_cases
+                .push(present.iter().find(|c| in_sentence(f, c)).map_or(0, |c| c.line));
         }
     }
     for c in &present {
@@ -558,10 +563,15 @@ pub fn report(title: &str, o: &Outcome) -> String {
         );
     }
     let _ = writeln!(s, "\nwrong facts: {}", o.wrong.len());
-    for f in &o.wrong {
+    for (f, line) in o.wrong.iter().zip(&o.wrong_cases) {
+        let case = if *line > 0 {
+            format!(" (case at line {line})")
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             s,
-            "  {} {} {}    [{}] {}",
+            "  {} {} {}    [{}]{case} {}",
             f.subject.display, f.predicate, f.object.display, f.rule, f.sentence
         );
     }
