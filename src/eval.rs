@@ -147,7 +147,9 @@ fn normal(rules: &Rules, s: &str) -> String {
 
 /// `2019`, `2019-06` or `2019-06-14`.
 fn is_iso_date(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || c == '-') && s.as_bytes()[0].is_ascii_digit()
+    !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_digit() || c == '-')
+        && s.as_bytes()[0].is_ascii_digit()
 }
 
 /// Facts of an extraction, named.
@@ -450,7 +452,11 @@ pub fn report(title: &str, o: &Outcome) -> String {
     );
     let _ = writeln!(s, "\ntraps fallen into: {}", o.traps.len());
     for e in &o.traps {
-        let _ = writeln!(s, "  ! {} {} {}    (line {})", e.subject, e.predicate, e.object, e.line);
+        let _ = writeln!(
+            s,
+            "  ! {} {} {}    (line {})",
+            e.subject, e.predicate, e.object, e.line
+        );
     }
     let _ = writeln!(s, "\nwrong facts: {}", o.wrong.len());
     for f in &o.wrong {
@@ -462,7 +468,11 @@ pub fn report(title: &str, o: &Outcome) -> String {
     }
     let _ = writeln!(s, "\nmissed facts: {}", o.missed.len());
     for e in &o.missed {
-        let _ = writeln!(s, "  {} {} {}    (line {})", e.subject, e.predicate, e.object, e.line);
+        let _ = writeln!(
+            s,
+            "  {} {} {}    (line {})",
+            e.subject, e.predicate, e.object, e.line
+        );
     }
     s
 }

@@ -681,7 +681,9 @@ pub fn resolve_document(rules: &Rules, facts: &mut Vec<Fact>) {
 fn drop_state_where_city(rules: &Rules, facts: &mut Vec<Fact>) {
     let in_city: Vec<Node> = facts
         .iter()
-        .filter(|f| f.predicate == "heldIn" && matches!(f.object.kind(rules), Kind::City | Kind::Place))
+        .filter(|f| {
+            f.predicate == "heldIn" && matches!(f.object.kind(rules), Kind::City | Kind::Place)
+        })
         .map(|f| f.subject.clone())
         .collect();
     facts.retain(|f| {
@@ -747,10 +749,10 @@ fn resolve_at_event(facts: &mut Vec<Fact>) {
         starts.dedup();
         ends.sort();
         ends.dedup();
-        if let ([start], [end]) = (&starts[..], &ends[..]) {
-            if start == end {
-                derived.push(derive(date_predicate, start));
-            }
+        if let ([start], [end]) = (&starts[..], &ends[..])
+            && start == end
+        {
+            derived.push(derive(date_predicate, start));
         }
     }
     facts.retain(|f| !AT_EVENT.iter().any(|(at, ..)| *at == f.predicate));
