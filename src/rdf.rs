@@ -168,6 +168,8 @@ pub fn document_quads(rules: &Rules, vocab: &Vocab, meta: &DocMeta, g: &DocGraph
     out.graph = vocab.provenance_graph(meta.key).into();
     let doc = vocab.id(&format!("doc/{}", meta.key));
     describe_document(&mut out, &doc, meta);
+    // The file is a copy of the text's own document (two copies of a declaration share it).
+    out.add(&doc, vocab.acc("copyOf"), node_iri(g.document));
     for s in &g.sentences {
         let si = iri(&format!("{}#s{}", doc.as_str(), s.number));
         out.add(&si, term(RDF, "type"), vocab.acc("Sentence"));

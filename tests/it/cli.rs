@@ -296,3 +296,63 @@ fn readme_examples_show_real_output() {
         );
     }
 }
+
+#[test]
+fn the_declaration_is_its_own_document_signed_by_its_eight_leaders() {
+    let tmp = tempfile::tempdir().unwrap();
+    corpus_in(tmp.path());
+    assert!(accord(tmp.path(), &["extract"]).status.success());
+    let ask = |q: &str| {
+        let o = accord(tmp.path(), &["query", q, "--format", "tsv"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let declaration = "<https://w3id.org/accord/id/document/上合组织成员国元首理事会莫斯科宣言>";
+    // The print copy has the title line: its file is a copy of the Document of that title.
+    let typed = ask(&format!(
+        "PREFIX acc: <https://w3id.org/accord/ontology#> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> \
+         SELECT ?label WHERE {{ <https://w3id.org/accord/id/doc/moscow-2020-print> acc:copyOf {declaration} . \
+         {declaration} a acc:Document ; rdfs:label ?label }}"
+    ));
+    assert!(
+        typed.contains("\"上海合作组织成员国元首理事会莫斯科宣言\"@zh"),
+        "{typed}"
+    );
+    let signers = ask(&format!(
+        "PREFIX acc: <https://w3id.org/accord/ontology#> SELECT DISTINCT ?p WHERE {{ {declaration} acc:signedBy ?p }} ORDER BY ?p"
+    ));
+    let keys: Vec<&str> = signers
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.rsplit('/').next())
+        .map(|k| k.trim_end_matches('>'))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "imran_khan",
+            "japarov",
+            "mirziyoyev",
+            "modi",
+            "putin",
+            "rahmon",
+            "tokayev",
+            "xi_jinping"
+        ],
+        "{signers}"
+    );
+    let adopted = ask(&format!(
+        "PREFIX acc: <https://w3id.org/accord/ontology#> SELECT ?d WHERE {{ {declaration} acc:adoptedOn ?d }}"
+    ));
+    assert!(adopted.contains("2020-11-10"), "{adopted}");
+    // Every signedBy fact has its statement: the signature line and the rule.
+    let rules = ask(&format!(
+        "PREFIX acc: <https://w3id.org/accord/ontology#> PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> \
+         SELECT DISTINCT ?rule WHERE {{ ?st rdf:subject {declaration} ; rdf:predicate ?p ; acc:rule ?rule }} ORDER BY ?rule"
+    ));
+    assert_eq!(
+        rules.lines().skip(1).collect::<Vec<_>>(),
+        ["\"signature\"", "\"signature-date\""],
+        "{rules}"
+    );
+}
