@@ -173,7 +173,29 @@ pub fn build(rules: &Rules, input: &Input) -> DocGraph {
     }
     dated.sort();
     dated.dedup();
-    let document_mentioned = false;
+    // Every entity the text names is in the graph, whether it takes part in a fact or not.
+    let mut document_mentioned = false;
+    for m in input.mentions.iter().flatten() {
+        let node = match &m.target {
+            Target::Entity(i) => Node::Entity(*i),
+            Target::Group { of } => Node::Group { of: *of },
+            Target::Text(label) if !label.trim().is_empty() => {
+                // An undated name of a meeting the facts date is that meeting (or one of them).
+                if m.kind == Kind::Event && b.event_dates.contains_key(label) {
+                    continue;
+                }
+                Node::Text {
+                    kind: m.kind,
+                    label: label.clone(),
+                    date: None,
+                }
+            }
+            _ => continue,
+        };
+        if let Some(i) = b.node(&node) {
+            document_mentioned |= i == b.document;
+        }
+    }
     let mut aliases = Vec::new();
     for a in input.abbreviations {
         let node = match &a.target {
