@@ -716,7 +716,7 @@ def check_gazetteer_file(ex: Exports) -> str:
         if URIRef(k) not in typed:
             problems.append(f"  entities.ttl lacks <{k}>")
     ds = union_dataset(ex)
-    graphs = {str(c.identifier) for c in ds.contexts()}
+    graphs = {str(c.identifier) for c in getattr(ds, "graphs", ds.contexts)()}
     if ENTITIES_GRAPH in graphs:
         problems.append(f"graph.nq holds the gazetteer graph <{ENTITIES_GRAPH}>")
     untyped = sparql(ds, """SELECT DISTINCT ?g ?e WHERE { GRAPH ?g { ?d acc:mentions ?e
