@@ -155,7 +155,16 @@ fn is_iso_date(s: &str) -> bool {
 
 /// Facts of an extraction, named.
 pub fn found_facts(rules: &Rules, g: &DocGraph) -> Vec<Found> {
-    let name = |i: petgraph::graph::NodeIndex| entity_name(rules, &g.graph[i]);
+    let name = |i: petgraph::graph::NodeIndex| {
+        let mut n = entity_name(rules, &g.graph[i]);
+        // `$document` names the text's own document, whatever its title (a copy without a
+        // title line names it by its file); its title names it too.
+        if i == g.document {
+            n.display = crate::rules::DOCUMENT_SLOT.to_string();
+            n.forms.push(n.display.clone());
+        }
+        n
+    };
     let mut out = Vec::new();
     for e in g.graph.edge_indices() {
         let (s, o) = g.graph.edge_endpoints(e).expect("edge");
@@ -344,8 +353,12 @@ pub fn compare(rules: &Rules, found: &[Found], cases: &[&Case], whole_text: &str
         } else {
             counts.wrong += 1;
             out.wrong.push(f.clone());
-            out.wrong_cases
-                .push(present.iter().find(|c| in_sentence(f, c)).map_or(0, |c| c.line));
+            out.wrong_cases.push(
+                present
+                    .iter()
+                    .find(|c| in_sentence(f, c))
+                    .map_or(0, |c| c.line),
+            );
         }
     }
     for c in &present {

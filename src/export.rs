@@ -57,6 +57,18 @@ pub const EXTRACT_FORMATS: &[Format] = &[
     Format::Graphml,
 ];
 
+/// File name of the gazetteer export (`id/graph/entities` in Turtle).
+pub const GAZETTEER_FILE: &str = "entities.ttl";
+
+/// Splits sorted quads into the documents' graphs and the gazetteer graph
+/// (`id/graph/entities`, every gazetteer entity, written once per store): the graph exports
+/// hold the documents, each describing the entities its text names; the gazetteer goes to a
+/// file of its own.
+pub fn split_gazetteer(quads: Vec<Quad>, vocab: &Vocab) -> (Vec<Quad>, Vec<Quad>) {
+    let entities = GraphName::from(vocab.entities_graph());
+    quads.into_iter().partition(|q| q.graph_name != entities)
+}
+
 pub fn write(format: Format, quads: &[Quad], vocab: &Vocab, w: &mut dyn Write) -> io::Result<()> {
     match format {
         Format::Turtle => write_triples(RdfFormat::Turtle, quads, vocab, w),

@@ -1,8 +1,9 @@
 //! Resolves the facts of one document to canonical entities: gazetteer entities by key,
 //! entities found in the text by their normalised label (abbreviations expanded, so
 //! 《上合组织宪章》 and 《上海合作组织宪章》 are one node), events by label and start date, and
-//! the member-state group of the document's organisation. The result is a petgraph graph of
-//! entities with facts as edges, plus the sentences the facts come from.
+//! the member-state group of the document's organisation, and the text's own document (a
+//! `Document` named by the text's title). The result is a petgraph graph of every entity the
+//! text names, with facts as edges, plus the sentences the facts come from.
 //!
 //! Invariant: the same input and rules give the same identifiers, in the same order.
 
@@ -14,7 +15,7 @@ use crate::date::Point;
 use crate::recognize::{Mention, Target};
 use crate::relate::{Fact, Node};
 use crate::rules::{GroupOf, Kind, Rules};
-use crate::segment::Segmented;
+use crate::segment::{ParagraphKind, Segmented};
 
 /// An entity as the graph knows it.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -90,6 +91,11 @@ pub struct DocGraph {
     pub organisation: Option<usize>,
     /// Aliases this document defines for its entities (`skos:altLabel` in its graph).
     pub aliases: Vec<(NodeIndex, String)>,
+    /// The text's own document: the `Document` its title names (`$document` of the rules).
+    pub document: NodeIndex,
+    /// Whether the text names its own document elsewhere than in its title (every other node
+    /// is named by the text: a mention or a fact).
+    pub document_mentioned: bool,
 }
 
 pub struct Input<'a> {
@@ -102,6 +108,8 @@ pub struct Input<'a> {
     pub decoded: &'a str,
     /// Short forms the text defines for entities.
     pub abbreviations: &'a [crate::recognize::Abbreviation],
+    /// The text's title (its file key when it has no title line).
+    pub title: &'a str,
 }
 
 pub fn build(rules: &Rules, input: &Input) -> DocGraph {
@@ -113,7 +121,18 @@ pub fn build(rules: &Rules, input: &Input) -> DocGraph {
         graph: DiGraph::new(),
         index: HashMap::new(),
         event_dates: event_dates(input.facts),
+        document: NodeIndex::new(0),
     };
+    let title = display_label(input.title);
+    b.document = b.add(Entity::Found {
+        kind: Kind::Document,
+        path: format!(
+            "{}/{}",
+            Kind::Document.segment(),
+            canonical_key(rules, &title)
+        ),
+        label: title,
+    });
     let decoded: Vec<char> = input.decoded.chars().collect();
     let mut sentences = Vec::new();
     let mut sentence_index: BTreeMap<(usize, usize), usize> = BTreeMap::new();
@@ -149,8 +168,34 @@ pub fn build(rules: &Rules, input: &Input) -> DocGraph {
             }
         }
     }
+    if let Some((date, edge)) = signature_date(input, &decoded, &mut sentences) {
+        dated.push((b.document, edge, date));
+    }
     dated.sort();
     dated.dedup();
+    // Every entity the text names is in the graph, whether it takes part in a fact or not.
+    let mut document_mentioned = false;
+    for m in input.mentions.iter().flatten() {
+        let node = match &m.target {
+            Target::Entity(i) => Node::Entity(*i),
+            Target::Group { of } => Node::Group { of: *of },
+            Target::Text(label) if !label.trim().is_empty() => {
+                // An undated name of a meeting the facts date is that meeting (or one of them).
+                if m.kind == Kind::Event && b.event_dates.contains_key(label) {
+                    continue;
+                }
+                Node::Text {
+                    kind: m.kind,
+                    label: label.clone(),
+                    date: None,
+                }
+            }
+            _ => continue,
+        };
+        if let Some(i) = b.node(&node) {
+            document_mentioned |= i == b.document;
+        }
+    }
     let mut aliases = Vec::new();
     for a in input.abbreviations {
         let node = match &a.target {
@@ -162,7 +207,6 @@ pub fn build(rules: &Rules, input: &Input) -> DocGraph {
             },
             _ => continue,
         };
-        // Only entities the document states facts about get their short forms here.
         let path = match &node {
             Node::Entity(i) => Entity::Known(*i).path(rules),
             Node::Text { kind, label, .. } => {
@@ -182,8 +226,50 @@ pub fn build(rules: &Rules, input: &Input) -> DocGraph {
         sentences,
         organisation,
         aliases,
+        document: b.document,
+        document_mentioned,
     }
 }
+
+/// `adoptedOn` of the text's own document: the day of the date line under its signature
+/// block. The date line becomes the sentence of the fact.
+fn signature_date(
+    input: &Input,
+    decoded: &[char],
+    sentences: &mut Vec<Sentence>,
+) -> Option<(Point, Edge)> {
+    let paragraphs = &input.segmented.paragraphs;
+    if !paragraphs
+        .iter()
+        .any(|p| p.kind == ParagraphKind::Signature)
+    {
+        return None;
+    }
+    let p = paragraphs
+        .iter()
+        .rposition(|p| p.kind == ParagraphKind::DateLine)?;
+    let (start, date) = input.mentions[p].iter().find_map(|m| match m.target {
+        Target::Date(d) if d.is_day() => Some((m.start, d.start)),
+        _ => None,
+    })?;
+    let s = paragraphs[p]
+        .sentences
+        .iter()
+        .position(|r| r.contains(&start))?;
+    sentences.push(sentence(input, decoded, p, s, sentences.len() + 1));
+    Some((
+        date,
+        Edge {
+            predicate: "adoptedOn".into(),
+            rule: SIGNATURE_DATE_RULE.into(),
+            sentence: sentences.len() - 1,
+            role: None,
+        },
+    ))
+}
+
+/// Rule id of `adoptedOn` from the date line of a signature block.
+pub const SIGNATURE_DATE_RULE: &str = "signature-date";
 
 struct Builder<'a> {
     rules: &'a Rules,
@@ -194,6 +280,8 @@ struct Builder<'a> {
     /// Dates of each event label in the document: an event named without its date elsewhere
     /// in the text is that event when the document knows one date for it.
     event_dates: HashMap<String, BTreeSet<Point>>,
+    /// The text's own document.
+    document: NodeIndex,
 }
 
 fn event_dates(facts: &[Fact]) -> HashMap<String, BTreeSet<Point>> {
@@ -265,6 +353,7 @@ impl Builder<'_> {
                 }
             }
             Node::Organisation => Entity::Known(self.organisation?),
+            Node::Document => return Some(self.document),
             Node::Date(_) => return None,
         };
         Some(self.add(entity))

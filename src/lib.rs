@@ -141,6 +141,7 @@ impl Extraction {
                 byte_offsets: &self.document.byte_offsets,
                 decoded: &self.document.text,
                 abbreviations: &self.abbreviations,
+                title: &self.title,
             },
         )
     }

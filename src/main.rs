@@ -39,8 +39,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Extract facts from text files (folders are walked for *.txt) into the store, then
-    /// write graph.ttl, graph.nq, graph.trig, graph.jsonld, graph.dot and graph.graphml.
-    /// Re-extracting a file replaces its graph.
+    /// write graph.ttl, graph.nq, graph.trig, graph.jsonld, graph.dot and graph.graphml of
+    /// the documents, and entities.ttl of the gazetteer. Re-extracting a file replaces its
+    /// graph.
     Extract {
         /// Files or folders; default: the bundled corpus/.
         #[arg(value_name = "PATH", default_values = ["corpus"])]
@@ -70,10 +71,14 @@ enum Command {
         #[arg(value_name = "FACTS", required = true)]
         files: Vec<PathBuf>,
     },
-    /// Write the whole store in one format.
+    /// Write the documents of the store (each with the entities its text names) in one
+    /// format, or the whole gazetteer with --gazetteer.
     Export {
         #[arg(long, value_enum)]
         format: Format,
+        /// Write the gazetteer graph (every known entity) instead of the documents.
+        #[arg(long)]
+        gazetteer: bool,
         /// Output file (default: standard output).
         #[arg(short, value_name = "FILE")]
         output: Option<PathBuf>,
@@ -141,9 +146,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let rules = load_rules(cli.rules.as_deref())?;
             eval(&rules, &files)
         }
-        Command::Export { format, output } => {
+        Command::Export {
+            format,
+            gazetteer,
+            output,
+        } => {
             let store = open_store(&cli.out)?;
-            let quads = store.sorted_quads()?;
+            let (documents, entities) = export::split_gazetteer(store.sorted_quads()?, &vocab);
+            let quads = if gazetteer { entities } else { documents };
             match output {
                 Some(path) => {
                     write_atomically(&path, |w| export::write(format, &quads, &vocab, w))?
@@ -389,14 +399,19 @@ fn extract(rules: &Rules, vocab: &Vocab, paths: &[PathBuf], out: &Path) -> Resul
     store.replace_graphs(&[vocab.entities_graph()], &rdf::entity_quads(rules, vocab))?;
     store.save()?;
     let quads = store.sorted_quads()?;
+    let quad_count = quads.len();
+    let (documents, entities) = export::split_gazetteer(quads, vocab);
     for &format in export::EXTRACT_FORMATS {
         let path = out.join(format.file_name());
-        write_atomically(&path, |w| export::write(format, &quads, vocab, w))?;
+        write_atomically(&path, |w| export::write(format, &documents, vocab, w))?;
     }
+    write_atomically(&out.join(export::GAZETTEER_FILE), |w| {
+        export::write(Format::Turtle, &entities, vocab, w)
+    })?;
     eprintln!(
         "stored {stored} documents ({} in the store, {} quads) in {}; exports written to {}",
         store.manifest.documents.len(),
-        quads.len(),
+        quad_count,
         out.join("store").display(),
         out.display()
     );

@@ -1,6 +1,8 @@
 //! Writes a document's graph as RDF quads: facts as plain triples in the document's named
 //! graph, provenance (one `rdf:Statement` per fact, with its sentence and rule) in the sibling
-//! `…/provenance` graph, gazetteer entity descriptions in `id/graph/entities`.
+//! `…/provenance` graph. A document's graph describes every entity its text names (gazetteer
+//! entities too) and links them from the file resource with `acc:mentions`; the whole
+//! gazetteer is `id/graph/entities`, written once per store.
 //!
 //! Invariant: no blank nodes. Every node has an IRI derived from its content, so the same input
 //! gives the same quads.
@@ -134,8 +136,12 @@ pub fn document_quads(rules: &Rules, vocab: &Vocab, meta: &DocMeta, g: &DocGraph
         vocab,
     };
     let node_iri = |i: petgraph::graph::NodeIndex| vocab.id(&g.graph[i].path(rules));
+    let doc = vocab.id(&format!("doc/{}", meta.key));
     for i in g.graph.node_indices() {
         describe_found(rules, &mut out, &node_iri(i), &g.graph[i]);
+        if i != g.document || g.document_mentioned {
+            out.add(&doc, vocab.acc("mentions"), node_iri(i));
+        }
     }
     for (i, short) in &g.aliases {
         out.add(&node_iri(*i), term(SKOS, "altLabel"), zh(short));
@@ -166,8 +172,9 @@ pub fn document_quads(rules: &Rules, vocab: &Vocab, meta: &DocMeta, g: &DocGraph
         out.add(&node_iri(n), vocab.acc("endDay"), day_literal(last));
     }
     out.graph = vocab.provenance_graph(meta.key).into();
-    let doc = vocab.id(&format!("doc/{}", meta.key));
     describe_document(&mut out, &doc, meta);
+    // The file is a copy of the text's own document (two copies of a declaration share it).
+    out.add(&doc, vocab.acc("copyOf"), node_iri(g.document));
     for s in &g.sentences {
         let si = iri(&format!("{}#s{}", doc.as_str(), s.number));
         out.add(&si, term(RDF, "type"), vocab.acc("Sentence"));
@@ -220,7 +227,7 @@ pub fn document_quads(rules: &Rules, vocab: &Vocab, meta: &DocMeta, g: &DocGraph
 
 fn describe_found(rules: &Rules, out: &mut Out, s: &NamedNode, e: &Entity) {
     match e {
-        Entity::Known(_) => {}
+        Entity::Known(i) => describe_known(rules, out, s, *i),
         Entity::Found { kind, label, .. } => {
             out.add(s, term(RDF, "type"), out.vocab.acc(kind.name()));
             out.add(s, term(RDFS, "label"), zh(label));
@@ -278,38 +285,45 @@ pub fn entity_quads(rules: &Rules, vocab: &Vocab) -> Vec<Quad> {
         graph: vocab.entities_graph().into(),
         vocab,
     };
-    for (i, e) in rules.entities.iter().enumerate() {
+    for i in 0..rules.entities.len() {
         let s = vocab.id(&Entity::Known(i).path(rules));
-        out.add(&s, term(RDF, "type"), vocab.acc(e.kind.name()));
-        out.add(&s, term(RDFS, "label"), zh(&e.zh));
-        if let Some(en) = &e.en {
-            out.add(
-                &s,
-                term(RDFS, "label"),
-                Literal::new_language_tagged_literal_unchecked(en, "en"),
-            );
-        }
-        for a in &e.aliases {
-            out.add(&s, term(SKOS, "altLabel"), zh(a));
-        }
-        if let Some(q) = &e.wikidata {
-            // A city-state's capital shares its state's item: that id names the state.
-            let country_id = e
-                .country
-                .as_deref()
-                .and_then(|c| rules.entity_by_key(c))
-                .and_then(|c| rules.entities[c].wikidata.as_ref());
-            if country_id != Some(q) || e.kind == Kind::State {
-                out.add(&s, term(OWL, "sameAs"), iri(&format!("{WIKIDATA}{q}")));
-            }
-        }
-        if let Some(c) = e.country.as_deref().and_then(|c| rules.entity_by_key(c)) {
-            out.add(
-                &s,
-                vocab.acc("country"),
-                vocab.id(&Entity::Known(c).path(rules)),
-            );
-        }
+        describe_known(rules, &mut out, &s, i);
     }
     out.quads
+}
+
+/// What the gazetteer says of an entity: type, labels, aliases, Wikidata id, country.
+fn describe_known(rules: &Rules, out: &mut Out, s: &NamedNode, i: usize) {
+    let vocab = out.vocab;
+    let e = &rules.entities[i];
+    out.add(s, term(RDF, "type"), vocab.acc(e.kind.name()));
+    out.add(s, term(RDFS, "label"), zh(&e.zh));
+    if let Some(en) = &e.en {
+        out.add(
+            s,
+            term(RDFS, "label"),
+            Literal::new_language_tagged_literal_unchecked(en, "en"),
+        );
+    }
+    for a in &e.aliases {
+        out.add(s, term(SKOS, "altLabel"), zh(a));
+    }
+    if let Some(q) = &e.wikidata {
+        // A city-state's capital shares its state's item: that id names the state.
+        let country_id = e
+            .country
+            .as_deref()
+            .and_then(|c| rules.entity_by_key(c))
+            .and_then(|c| rules.entities[c].wikidata.as_ref());
+        if country_id != Some(q) || e.kind == Kind::State {
+            out.add(s, term(OWL, "sameAs"), iri(&format!("{WIKIDATA}{q}")));
+        }
+    }
+    if let Some(c) = e.country.as_deref().and_then(|c| rules.entity_by_key(c)) {
+        out.add(
+            s,
+            vocab.acc("country"),
+            vocab.id(&Entity::Known(c).path(rules)),
+        );
+    }
 }

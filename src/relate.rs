@@ -14,8 +14,8 @@ use std::ops::Range;
 use crate::date::{DateValue, Point};
 use crate::recognize::{CharIndex, Mention, Target};
 use crate::rules::{
-    AT_EVENT, DATED, EVENT_SLOT, GROUP_SLOT, GroupOf, Kind, ORGANISATION_SLOT, OWN_DATES, Relation,
-    Rules, Scope, TOPIC_SLOT,
+    AT_EVENT, DATED, DOCUMENT_SLOT, EVENT_SLOT, GROUP_SLOT, GroupOf, Kind, ORGANISATION_SLOT,
+    OWN_DATES, Relation, Rules, Scope, TOPIC_SLOT,
 };
 use crate::segment::{Paragraph, ParagraphKind};
 
@@ -35,6 +35,8 @@ pub enum Node {
     Group { of: GroupOf },
     /// The document's organisation (the one named most often).
     Organisation,
+    /// The text's own document (`$document`): the declaration its signature block signs.
+    Document,
     /// A date literal; a range only as the object of a `dated` template.
     Date(DateValue),
 }
@@ -46,6 +48,7 @@ impl Node {
             Node::Text { kind, .. } => *kind,
             Node::Group { .. } => Kind::Group,
             Node::Organisation => Kind::Organization,
+            Node::Document => Kind::Document,
             Node::Date(_) => Kind::Date,
         }
     }
@@ -475,6 +478,7 @@ impl Match<'_, '_> {
                 }];
             }
             ORGANISATION_SLOT => return vec![Node::Organisation],
+            DOCUMENT_SLOT => return vec![Node::Document],
             TOPIC_SLOT => return self.sentence.topic(self.rules, self.start),
             EVENT_SLOT => return self.sentence.event.iter().cloned().collect(),
             _ => {}

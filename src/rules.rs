@@ -160,9 +160,17 @@ pub const ORGANISATION_SLOT: &str = "$organisation";
 pub const TOPIC_SLOT: &str = "$topic";
 /// The last event named before the sentence, in the document (`…出席。` after the meeting).
 pub const EVENT_SLOT: &str = "$event";
+/// The text's own document (the declaration a signature block signs).
+pub const DOCUMENT_SLOT: &str = "$document";
 /// `of` value of group words that name the parties of a text.
 const PARTICIPANTS: &str = "participants";
-const SPECIAL_SLOTS: &[&str] = &[GROUP_SLOT, ORGANISATION_SLOT, TOPIC_SLOT, EVENT_SLOT];
+const SPECIAL_SLOTS: &[&str] = &[
+    GROUP_SLOT,
+    ORGANISATION_SLOT,
+    TOPIC_SLOT,
+    EVENT_SLOT,
+    DOCUMENT_SLOT,
+];
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

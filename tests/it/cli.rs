@@ -32,6 +32,7 @@ fn extract_then_query_which_states_support_the_belt_and_road() {
         "graph.jsonld",
         "graph.dot",
         "graph.graphml",
+        "entities.ttl",
         "store/manifest.json",
     ] {
         assert!(
@@ -71,7 +72,8 @@ fn rerunning_replaces_a_document_and_exports_are_byte_identical() {
         tmp.path(),
         &[
             "query",
-            "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
+            // graph.nq holds every graph but the gazetteer's (entities.ttl).
+            "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } FILTER(?g != <https://w3id.org/accord/id/graph/entities>) }",
             "--format",
             "tsv",
         ],
@@ -101,6 +103,7 @@ fn committed_exports_are_up_to_date() {
         "graph.jsonld",
         "graph.dot",
         "graph.graphml",
+        "entities.ttl",
     ] {
         let fresh = fs::read_to_string(tmp.path().join("output").join(f)).unwrap();
         let committed = fs::read_to_string(root().join("output").join(f)).unwrap_or_default();
@@ -295,4 +298,148 @@ fn readme_examples_show_real_output() {
             q.display()
         );
     }
+}
+
+#[test]
+fn the_declaration_is_its_own_document_signed_by_its_eight_leaders() {
+    let tmp = tempfile::tempdir().unwrap();
+    corpus_in(tmp.path());
+    assert!(accord(tmp.path(), &["extract"]).status.success());
+    let ask = |q: &str| {
+        let o = accord(tmp.path(), &["query", q, "--format", "tsv"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let declaration = "<https://w3id.org/accord/id/document/上合组织成员国元首理事会莫斯科宣言>";
+    // The print copy has the title line: its file is a copy of the Document of that title.
+    let typed = ask(&format!(
+        "PREFIX acc: <https://w3id.org/accord/ontology#> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> \
+         SELECT ?label WHERE {{ <https://w3id.org/accord/id/doc/moscow-2020-print> acc:copyOf {declaration} . \
+         {declaration} a acc:Document ; rdfs:label ?label }}"
+    ));
+    assert!(
+        typed.contains("\"上海合作组织成员国元首理事会莫斯科宣言\"@zh"),
+        "{typed}"
+    );
+    let signers = ask(&format!(
+        "PREFIX acc: <https://w3id.org/accord/ontology#> SELECT DISTINCT ?p WHERE {{ {declaration} acc:signedBy ?p }} ORDER BY ?p"
+    ));
+    let keys: Vec<&str> = signers
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.rsplit('/').next())
+        .map(|k| k.trim_end_matches('>'))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "imran_khan",
+            "japarov",
+            "mirziyoyev",
+            "modi",
+            "putin",
+            "rahmon",
+            "tokayev",
+            "xi_jinping"
+        ],
+        "{signers}"
+    );
+    let adopted = ask(&format!(
+        "PREFIX acc: <https://w3id.org/accord/ontology#> SELECT ?d WHERE {{ {declaration} acc:adoptedOn ?d }}"
+    ));
+    assert!(adopted.contains("2020-11-10"), "{adopted}");
+    // Every signedBy fact has its statement: the signature line and the rule.
+    let rules = ask(&format!(
+        "PREFIX acc: <https://w3id.org/accord/ontology#> PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> \
+         SELECT DISTINCT ?rule WHERE {{ ?st rdf:subject {declaration} ; rdf:predicate ?p ; acc:rule ?rule }} ORDER BY ?rule"
+    ));
+    assert_eq!(
+        rules.lines().skip(1).collect::<Vec<_>>(),
+        ["\"signature\"", "\"signature-date\""],
+        "{rules}"
+    );
+}
+
+#[test]
+fn a_document_graph_holds_the_entities_its_text_names_and_no_other() {
+    let tmp = tempfile::tempdir().unwrap();
+    corpus_in(tmp.path());
+    assert!(accord(tmp.path(), &["extract"]).status.success());
+    let ask = |q: &str| {
+        let q = format!(
+            "PREFIX acc: <https://w3id.org/accord/ontology#> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> \
+             PREFIX id: <https://w3id.org/accord/id/> {q}"
+        );
+        let o = accord(tmp.path(), &["query", &q, "--format", "tsv"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let web = "<https://w3id.org/accord/id/graph/moscow-2020-web>";
+    let doc = "<https://w3id.org/accord/id/doc/moscow-2020-web>";
+    // Entities that take part in no fact: a 《》 document and an exercise the declaration
+    // names, typed, labelled and mentioned in the document's graph.
+    for (entity, kind, label) in [
+        ("document/上海合作组织宪章", "Document", "上合组织宪章"),
+        (
+            "event/和平使命成员国武装力量联合反恐军事演习",
+            "Event",
+            "“和平使命",
+        ),
+    ] {
+        let iri = format!("<https://w3id.org/accord/id/{entity}>");
+        let facts = ask(&format!(
+            "SELECT ?p WHERE {{ GRAPH {web} {{ {{ {iri} ?p ?o }} UNION {{ ?s ?p {iri} }} \
+             FILTER(STRSTARTS(STR(?p), STR(acc:)) && ?p != acc:mentions) }} }}"
+        ));
+        assert_eq!(
+            facts.lines().count(),
+            1,
+            "{entity} takes part in a fact:\n{facts}"
+        );
+        let described = ask(&format!(
+            "SELECT ?label WHERE {{ GRAPH {web} {{ {doc} acc:mentions {iri} . {iri} a acc:{kind} ; rdfs:label ?label }} }}"
+        ));
+        assert!(described.contains(label), "{entity}:\n{described}");
+    }
+    // A gazetteer entity the text names is described in the graph, as the gazetteer does.
+    let moscow = ask(&format!(
+        "SELECT ?p ?o WHERE {{ GRAPH {web} {{ {doc} acc:mentions id:city\\/moscow . id:city\\/moscow ?p ?o }} }}"
+    ));
+    for needle in [
+        "\"莫斯科\"@zh",
+        "\"Moscow\"@en",
+        "acc:country",
+        "wikidata.org/entity/",
+    ] {
+        let needle = needle.replace("acc:", "https://w3id.org/accord/ontology#");
+        assert!(moscow.contains(&needle), "{needle} not in\n{moscow}");
+    }
+    // Brazil is in the gazetteer, not in the text: not in the document's graph…
+    let brazil = "<https://w3id.org/accord/id/state/bra>";
+    assert_eq!(
+        ask(&format!(
+            "ASK {{ GRAPH {web} {{ {{ {brazil} ?p ?o }} UNION {{ ?s ?p {brazil} }} }} }}"
+        ))
+        .trim(),
+        "false"
+    );
+    // …but the full gazetteer is still queryable, once, in its own graph.
+    let gazetteer = ask(&format!(
+        "SELECT ?label WHERE {{ GRAPH id:graph\\/entities {{ {brazil} a acc:State ; rdfs:label ?label }} }} ORDER BY ?label"
+    ));
+    assert!(gazetteer.contains("\"Brazil\"@en"), "{gazetteer}");
+    // The graph exports hold the documents; entities.ttl the gazetteer.
+    let nq = fs::read_to_string(tmp.path().join("output/graph.nq")).unwrap();
+    assert!(!nq.contains("<https://w3id.org/accord/id/state/bra>"));
+    assert!(!nq.contains("<https://w3id.org/accord/id/graph/entities>"));
+    assert!(nq.contains("<https://w3id.org/accord/ontology#mentions>"));
+    let entities = fs::read_to_string(tmp.path().join("output/entities.ttl")).unwrap();
+    assert!(entities.contains("state/bra"), "entities.ttl lacks Brazil");
+    let o = accord(
+        tmp.path(),
+        &["export", "--format", "ntriples", "--gazetteer"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("<https://w3id.org/accord/id/state/bra>"));
+    assert!(!stdout(&o).contains("mentions"));
 }

@@ -3,8 +3,8 @@
 
 Usage:  python tests/python/check_exports.py OUTPUT_DIR
 
-OUTPUT_DIR holds graph.nq, graph.trig, graph.ttl, graph.jsonld, graph.dot and
-graph.graphml as written by `accord extract`. Each check prints PASS or FAIL with
+OUTPUT_DIR holds graph.nq, graph.trig, graph.ttl, graph.jsonld, graph.dot,
+graph.graphml and entities.ttl as written by `accord extract`. Each check prints PASS or FAIL with
 a short reason; the run ends with a line `exports: N passed, M failed` and exits
 1 if any check failed (2 on a usage error). Nothing is skipped: a missing file,
 Python package or the Graphviz `dot` binary is a failure.
@@ -24,6 +24,9 @@ Checks:
      states supporting the Belt and Road Initiative; every rdf:Statement is in
      a provenance graph and complete; every acc: triple of a fact graph has a
      statement in that document's provenance graph.
+  6. entities.ttl (the gazetteer) parses and describes the known entities;
+     graph.nq holds no gazetteer graph; every entity a document acc:mentions is
+     typed in that document's graph.
 
 Needs the packages in tests/python/requirements.txt and Graphviz (`dot`).
 """
@@ -72,7 +75,8 @@ XSD_STRING = XSD + "string"
 RDF_LANGSTRING = RDF + "langString"
 PROV = "http://www.w3.org/ns/prov#"
 # acc: predicates with IRI objects that are not entity-to-entity facts
-NOT_ENTITY_FACTS = {ACC + n for n in ("groupOf", "country", "inDocument", "factGraph")}
+NOT_ENTITY_FACTS = {ACC + n for n in ("groupOf", "country", "inDocument", "factGraph",
+                                      "mentions", "copyOf")}
 BRI = ID + "initiative/bri"
 BRI_SUPPORTERS = {ID + "state/" + k for k in ("kaz", "kgz", "pak", "rus", "tjk", "uzb")}
 
@@ -661,14 +665,16 @@ def check_statements_complete(ex: Exports) -> str:
 def check_facts_have_statements(ex: Exports) -> str:
     """Every acc: triple in a fact graph id/graph/<key> is reified in id/graph/<key>/provenance.
 
-    acc:startDay/acc:endDay (derived from the dates of an entity) and acc:groupOf (what a
-    group is of) describe entities; no sentence states them, so they have no statement.
+    acc:startDay/acc:endDay (derived from the dates of an entity), acc:groupOf (what a
+    group is of), acc:country (a gazetteer description) and acc:mentions (the file names
+    the entity) describe entities; no sentence states them, so they have no statement.
     """
     ds = union_dataset(ex)
     fact_graph_filter = (f'STRSTARTS(STR(?g), "{GRAPH_NS}") '
                          f'&& !CONTAINS(STRAFTER(STR(?g), "{GRAPH_NS}"), "/") '
                          f"&& ?g != <{ENTITIES_GRAPH}> "
-                         f"&& ?p NOT IN (acc:startDay, acc:endDay, acc:groupOf)")
+                         f"&& ?p NOT IN (acc:startDay, acc:endDay, acc:groupOf, "
+                         f"acc:country, acc:mentions)")
     facts = sparql(ds, f"""SELECT (COUNT(*) AS ?n) (COUNT(DISTINCT ?g) AS ?graphs) WHERE {{
           GRAPH ?g {{ ?s ?p ?o }}
           FILTER({fact_graph_filter} && STRSTARTS(STR(?p), STR(acc:))) }}""")
@@ -696,6 +702,33 @@ def check_facts_have_statements(ex: Exports) -> str:
     return f"all {n_facts} acc: facts in {n_graphs} fact graph(s) have a statement"
 
 
+def check_gazetteer_file(ex: Exports) -> str:
+    """entities.ttl holds the whole gazetteer; graph.nq has no gazetteer graph, and each
+    document graph describes (with a type) every entity its file acc:mentions."""
+    need("rdflib")
+    g = Graph()
+    g.parse(str(ex.path("entities.ttl")), format="turtle")
+    problems: list[str] = []
+    typed = set(g.subjects(URIRef(RDF + "type"), None))
+    if len(typed) < 500:
+        problems.append(f"entities.ttl describes {len(typed)} entities; the gazetteer has more")
+    for k in BRI_SUPPORTERS:
+        if URIRef(k) not in typed:
+            problems.append(f"  entities.ttl lacks <{k}>")
+    ds = union_dataset(ex)
+    graphs = {str(c.identifier) for c in getattr(ds, "graphs", ds.contexts)()}
+    if ENTITIES_GRAPH in graphs:
+        problems.append(f"graph.nq holds the gazetteer graph <{ENTITIES_GRAPH}>")
+    untyped = sparql(ds, """SELECT DISTINCT ?g ?e WHERE { GRAPH ?g { ?d acc:mentions ?e
+          FILTER NOT EXISTS { ?e a ?t } } }""")
+    if untyped:
+        problems.append(f"{len(untyped)} mentioned entities without a type in their graph:")
+        problems += [f"  <{r.e}> in <{r.g}>" for r in untyped[:SHOW]]
+    fail_if(problems)
+    return (f"entities.ttl describes {len(typed)} entities; every mentioned entity is "
+            "typed in its document's graph")
+
+
 # --- main ----------------------------------------------------------------------
 
 CHECKS = [
@@ -708,6 +741,7 @@ CHECKS = [
     ("5a SPARQL: who supports the Belt and Road", check_bri_supporters),
     ("5b SPARQL: rdf:Statements complete", check_statements_complete),
     ("5c SPARQL: every fact has a statement", check_facts_have_statements),
+    ("6 entities.ttl: the gazetteer, apart from the documents", check_gazetteer_file),
 ]
 
 
