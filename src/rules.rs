@@ -405,6 +405,8 @@ struct RawFile {
     /// What may stand between an organisation and a meeting of its own (`领导人` in
     /// 金砖国家领导人第十一次会晤): the words join the meeting's name.
     event_owner_gap: Option<Spanned<String>>,
+    /// What an unnamed item of a tolerant list may be (a regex).
+    list_gap: Option<String>,
     /// Taiwan and Hong Kong words and their mainland forms (`视讯 = "视频"`).
     #[serde(default)]
     regional: BTreeMap<String, Spanned<String>>,
@@ -537,6 +539,7 @@ struct Builder {
     offices: Vec<String>,
     fragments: Vec<(String, String)>,
     event_owner_gap: Option<Regex>,
+    list_gap: Option<String>,
     regional: Vec<(String, String)>,
     group_label: String,
     participants_label: String,
@@ -899,6 +902,9 @@ impl Builder {
                 );
             }
         }
+        if let Some(gap) = raw.list_gap.take() {
+            self.list_gap = Some(gap);
+        }
         if let Some(gap) = raw.event_owner_gap.take() {
             let anchored = Spanned::new(gap.span(), format!("^(?:{})$", gap.get_ref()));
             self.event_owner_gap = compile_regex(&anchored, d);
@@ -943,6 +949,7 @@ impl Builder {
                 suffixes: &self.list_item_suffixes,
                 offices: &self.offices,
                 fragments: &self.fragments,
+                list_gap: self.list_gap.as_deref(),
             };
             if let Some(rel) = compile_relation(r, &lex, d) {
                 self.relations.push(rel);
@@ -1051,6 +1058,8 @@ pub struct Lexicon<'a> {
     pub offices: &'a [String],
     /// Named regex fragments (`{place}`).
     pub fragments: &'a [(String, String)],
+    /// An unnamed item a tolerant list (`{name:Type*}`) may hold.
+    pub list_gap: Option<&'a str>,
 }
 
 /// Turns `{name:Type|Type}` and `{name:Type+}` slots into regex groups over placeholders.
@@ -1079,9 +1088,11 @@ pub fn expand_slots(pattern: &str, lex: &Lexicon) -> Result<String, String> {
         let (name, types) = body
             .split_once(':')
             .ok_or_else(|| format!("slot {{{body}}} needs name:Type"))?;
-        let (types, list) = match types.strip_suffix('+') {
-            Some(t) => (t, true),
-            None => (types, false),
+        // `Type+`: a list; `Type*`: a list that survives unnamed items (`list_gap`).
+        let (types, list, tolerant) = match (types.strip_suffix('+'), types.strip_suffix('*')) {
+            (Some(t), _) => (t, true, false),
+            (_, Some(t)) => (t, true, true),
+            _ => (types, false, false),
         };
         let mut class = String::from("[");
         for t in types.split('|') {
@@ -1099,7 +1110,15 @@ pub fn expand_slots(pattern: &str, lex: &Lexicon) -> Result<String, String> {
                     .join("|")
             };
             let item = format!("{class}(?:{})?", alt(lex.suffixes));
-            format!("{item}(?:(?:{}){item})*", alt(lex.separators))
+            match (tolerant, lex.list_gap) {
+                (true, Some(gap)) => {
+                    // Clause commas join the items of a tolerant list too (…埃利亚松，…黎良明列席).
+                    let sep = format!("(?:{}|，|；)", alt(lex.separators));
+                    let gap = format!("(?:{gap})");
+                    format!("{item}(?:{sep}(?:{gap}{sep})?{item})*(?:{sep}{gap})?")
+                }
+                _ => format!("{item}(?:(?:{}){item})*", alt(lex.separators)),
+            }
         } else {
             class
         };
