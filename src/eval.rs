@@ -136,7 +136,12 @@ impl Name {
 /// one name share.
 fn normal(rules: &Rules, s: &str) -> String {
     // Names get the repairs the text gets (`澜沧江-湄公河` → `澜沧江—湄公河`); dates stay ISO.
-    let key = |label: &str| graph::canonical_key(rules, &crate::normalize::normalize(label).text);
+    // Regional words too: a name written as a Taiwan paper has it (视讯峰会) is the name the
+    // extractor gives (视频峰会).
+    let key = |label: &str| {
+        let clean = crate::normalize::normalize(label).text;
+        graph::canonical_key(rules, &rules.regional.apply(&clean))
+    };
     if is_iso_date(s) {
         return s.to_string();
     }

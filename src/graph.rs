@@ -239,10 +239,11 @@ fn signature_date(
     sentences: &mut Vec<Sentence>,
 ) -> Option<(Point, Edge)> {
     let paragraphs = &input.segmented.paragraphs;
-    if !paragraphs
-        .iter()
-        .any(|p| p.kind == ParagraphKind::Signature)
-    {
+    // A signature block names its signers: a short line above a date (a news headline) is none.
+    let signed = input.facts.iter().any(|f| {
+        f.predicate == "represents" && paragraphs[f.paragraph].kind == ParagraphKind::Signature
+    });
+    if !signed {
         return None;
     }
     let p = paragraphs

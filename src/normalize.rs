@@ -46,7 +46,8 @@ impl Regional {
         }
     }
 
-    fn apply(&self, line: &str) -> String {
+    /// `line` with every regional word replaced by its mainland form.
+    pub fn apply(&self, line: &str) -> String {
         match &self.automaton {
             Some(ac) => {
                 let mut out = String::with_capacity(line.len());
