@@ -112,6 +112,12 @@ pub fn relate(
         {
             sentence.apply(rules, rule, &mut found);
         }
+        let text: String = chars[range.clone()].iter().collect();
+        if rules.plan_sentence.as_ref().is_some_and(|re| re.is_match(&text)) {
+            // A sentence that announces a plan (`按计划，…将…`) states no act: a planned
+            // meeting keeps its dates, a person their office.
+            found.retain(|(_, p, ..)| KEPT_IN_PLANS.contains(&p.as_str()));
+        }
         if let Some(subject) = sentence.opening_subject(rules) {
             inherited = subject;
         }
@@ -566,6 +572,9 @@ impl Match<'_, '_> {
         }
     }
 }
+
+/// What a sentence announcing a plan still states.
+const KEPT_IN_PLANS: &[&str] = &["startDate", "endDate", "represents"];
 
 /// Characters before a match that `exclude` also sees.
 const EXCLUDE_CONTEXT: usize = 4;

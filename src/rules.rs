@@ -301,6 +301,8 @@ pub struct Rules {
     pub list_separators: Vec<String>,
     /// Words between an organisation and its meeting that belong to the meeting's name.
     pub event_owner_gap: Option<Regex>,
+    /// How a sentence that announces a plan begins: it states dates and offices, no acts.
+    pub plan_sentence: Option<Regex>,
     /// Taiwan and Hong Kong vocabulary for lines in traditional script.
     pub regional: crate::normalize::Regional,
     /// Offices (`总统`, `总理`, …), longest first: `{offices}` in a regex stands for them.
@@ -407,6 +409,8 @@ struct RawFile {
     event_owner_gap: Option<Spanned<String>>,
     /// What an unnamed item of a tolerant list may be (a regex).
     list_gap: Option<String>,
+    /// How a sentence that announces a plan begins (`按计划`).
+    plan_sentence: Option<Spanned<String>>,
     /// Taiwan and Hong Kong words and their mainland forms (`视讯 = "视频"`).
     #[serde(default)]
     regional: BTreeMap<String, Spanned<String>>,
@@ -539,6 +543,7 @@ struct Builder {
     offices: Vec<String>,
     fragments: Vec<(String, String)>,
     event_owner_gap: Option<Regex>,
+    plan_sentence: Option<Regex>,
     list_gap: Option<String>,
     regional: Vec<(String, String)>,
     group_label: String,
@@ -645,6 +650,7 @@ fn compile(files: Vec<(String, String)>) -> Result<Rules, RulesError> {
         abbreviations: b.abbreviations,
         list_separators: b.list_separators,
         event_owner_gap: b.event_owner_gap,
+        plan_sentence: b.plan_sentence,
         regional: crate::normalize::Regional::new(&b.regional),
         offices: b.offices,
         relations: b.relations,
@@ -901,6 +907,9 @@ impl Builder {
                     ),
                 );
             }
+        }
+        if let Some(plan) = raw.plan_sentence.take() {
+            self.plan_sentence = compile_regex(&plan, d);
         }
         if let Some(gap) = raw.list_gap.take() {
             self.list_gap = Some(gap);
