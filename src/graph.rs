@@ -366,6 +366,9 @@ impl Builder<'_> {
 fn main_organisation(rules: &Rules, mentions: &[Vec<Mention>]) -> Option<usize> {
     let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
     for m in mentions.iter().flatten() {
+        if let Some(i) = m.owner {
+            *counts.entry(i).or_default() += 1;
+        }
         match m.target {
             Target::Entity(i) if rules.entities[i].kind == Kind::Organization => {
                 *counts.entry(i).or_default() += 1

@@ -34,6 +34,9 @@ pub struct Mention {
     pub target: Target,
     /// The rule that found it: `gazetteer` or a pattern id.
     pub rule: String,
+    /// The organisation a meeting's name begins with (`上合组织` of `上合组织峰会`), which the
+    /// text names too.
+    pub owner: Option<usize>,
 }
 
 struct Candidate {
@@ -88,12 +91,18 @@ fn join_owner_to_event(rules: &Rules, mentions: &mut Vec<Mention>, text: &str) {
                 end: b.end,
                 kind: Kind::Event,
                 target: Target::Text(label),
-                rule: b.rule.clone(),
+                rule: format!("{}+{}", a.rule, b.rule),
+                owner: match a.target {
+                    Target::Entity(i) => Some(i),
+                    _ => a.owner,
+                },
             };
             mentions.splice(i..i + 2, [joined]);
         }
         i += 1;
     }
+    // The end of a name that no organisation came to own names nothing.
+    mentions.retain(|m| !rules.patterns.iter().any(|p| p.owned && p.id == m.rule));
 }
 
 /// A name in quotes (`“全球安全倡议”`) is one mention with its quotes, so rules need not
@@ -181,6 +190,7 @@ fn gazetteer(rules: &Rules, text: &str, chars: &CharIndex) -> Vec<Candidate> {
                 kind,
                 target,
                 rule: "gazetteer".into(),
+                owner: None,
             };
             Some(Candidate {
                 mention,
@@ -218,6 +228,7 @@ fn patterns(rules: &Rules, text: &str, chars: &CharIndex) -> Vec<Candidate> {
                 kind: p.kind,
                 target,
                 rule: p.id.clone(),
+                owner: None,
             };
             out.push(Candidate {
                 mention,
@@ -379,6 +390,7 @@ pub fn apply_abbreviations(
                     kind: a.kind,
                     target: a.target.clone(),
                     rule: "abbreviation".into(),
+                    owner: None,
                 });
             }
         }

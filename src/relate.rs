@@ -113,7 +113,11 @@ pub fn relate(
             sentence.apply(rules, rule, &mut found);
         }
         let text: String = chars[range.clone()].iter().collect();
-        if rules.plan_sentence.as_ref().is_some_and(|re| re.is_match(&text)) {
+        if rules
+            .plan_sentence
+            .as_ref()
+            .is_some_and(|re| re.is_match(&text))
+        {
             // A sentence that announces a plan (`按计划，…将…`) states no act: a planned
             // meeting keeps its dates, a person their office.
             found.retain(|(_, p, ..)| KEPT_IN_PLANS.contains(&p.as_str()));

@@ -232,6 +232,9 @@ pub struct Pattern {
     pub reject: Option<Regex>,
     /// The mention refers back to the last event named (`出席会议`).
     pub anaphor: bool,
+    /// The mention is only the end of a name: kept where an organisation before it makes the
+    /// whole name (`博鳌论坛` + `年会`), dropped elsewhere.
+    pub owned: bool,
 }
 
 #[derive(Debug, Default)]
@@ -462,6 +465,8 @@ struct RawPattern {
     reject: Option<Spanned<String>>,
     #[serde(default)]
     anaphor: bool,
+    #[serde(default)]
+    owned: bool,
 }
 
 #[derive(Deserialize)]
@@ -1020,6 +1025,7 @@ impl Builder {
                 trim,
                 reject,
                 anaphor: p.anaphor,
+                owned: p.owned,
             });
         }
     }
