@@ -325,6 +325,21 @@ impl Builder<'_> {
                 if let Some(d) = date {
                     path.push('@');
                     path.push_str(&d.to_string());
+                } else if *kind == Kind::Event
+                    && !self
+                        .rules
+                        .event_global
+                        .as_ref()
+                        .is_some_and(|re| re.is_match(label))
+                {
+                    // An undated meeting without a name of its own (联盟首次会议, 会谈) is
+                    // this document's: another text's meeting of that name is another.
+                    path = format!(
+                        "{}/{}/{}",
+                        kind.segment(),
+                        self.key,
+                        canonical_key(self.rules, label)
+                    );
                 }
                 Entity::Found {
                     kind: *kind,

@@ -306,6 +306,9 @@ pub struct Rules {
     pub event_owner_gap: Option<Regex>,
     /// How a sentence that announces a plan begins: it states dates and offices, no acts.
     pub plan_sentence: Option<Regex>,
+    /// An undated meeting whose name matches this is one meeting in every document; other
+    /// undated meetings are scoped to their document.
+    pub event_global: Option<Regex>,
     /// Taiwan and Hong Kong vocabulary for lines in traditional script.
     pub regional: crate::normalize::Regional,
     /// Offices (`总统`, `总理`, …), longest first: `{offices}` in a regex stands for them.
@@ -414,6 +417,8 @@ struct RawFile {
     list_gap: Option<String>,
     /// How a sentence that announces a plan begins (`按计划`).
     plan_sentence: Option<Spanned<String>>,
+    /// An undated meeting name that names one meeting everywhere (an ordinal with its body).
+    event_global: Option<Spanned<String>>,
     /// Taiwan and Hong Kong words and their mainland forms (`视讯 = "视频"`).
     #[serde(default)]
     regional: BTreeMap<String, Spanned<String>>,
@@ -549,6 +554,7 @@ struct Builder {
     fragments: Vec<(String, String)>,
     event_owner_gap: Option<Regex>,
     plan_sentence: Option<Regex>,
+    event_global: Option<Regex>,
     list_gap: Option<String>,
     regional: Vec<(String, String)>,
     group_label: String,
@@ -656,6 +662,7 @@ fn compile(files: Vec<(String, String)>) -> Result<Rules, RulesError> {
         list_separators: b.list_separators,
         event_owner_gap: b.event_owner_gap,
         plan_sentence: b.plan_sentence,
+        event_global: b.event_global,
         regional: crate::normalize::Regional::new(&b.regional),
         offices: b.offices,
         relations: b.relations,
@@ -912,6 +919,9 @@ impl Builder {
                     ),
                 );
             }
+        }
+        if let Some(global) = raw.event_global.take() {
+            self.event_global = compile_regex(&global, d);
         }
         if let Some(plan) = raw.plan_sentence.take() {
             self.plan_sentence = compile_regex(&plan, d);

@@ -125,3 +125,29 @@ fn committed_accuracy_report_is_up_to_date() {
         "accuracy/report.md is stale: run scripts/accuracy-report"
     );
 }
+
+/// The paths of the meetings of a text, as the graph keys them.
+fn event_paths(key: &str, text: &str) -> Vec<String> {
+    let x = accord::extract(rules(), decode(key, "case", text.as_bytes()).unwrap());
+    let g = x.graph(rules());
+    g.graph
+        .node_weights()
+        .map(|e| e.path(rules()))
+        .filter(|p| p.starts_with("event/"))
+        .collect()
+}
+
+#[test]
+fn undated_meetings_without_a_name_of_their_own_stay_in_their_document() {
+    let text = "成员国欢迎印度主办的联盟首次会议成果。";
+    let a = event_paths("a", text);
+    let b = event_paths("b", text);
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_ne!(a, b, "two texts' 联盟首次会议 are two meetings");
+    // A body and an ordinal name one meeting wherever it is written.
+    let text = "成员国欢迎上海合作组织成员国元首理事会第二十次会议成果。";
+    assert_eq!(event_paths("a", text), event_paths("b", text));
+    // So does a date.
+    let text = "成员国欢迎2020年10月29日举行的青委会例行会议成果。";
+    assert_eq!(event_paths("a", text), event_paths("b", text));
+}
