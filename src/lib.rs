@@ -67,7 +67,12 @@ pub fn extract(rules: &Rules, document: Document) -> Extraction {
     for (i, p) in segmented.paragraphs.iter().enumerate() {
         facts.extend(relate::relate(rules, p, i, &mentions[i], &mut last_event));
     }
-    relate::resolve_document(rules, &mut facts);
+    let clean: String = segmented
+        .paragraphs
+        .iter()
+        .map(|p| p.text.as_str())
+        .collect();
+    relate::resolve_document(rules, &mut facts, &clean);
     let title = segmented
         .title
         .clone()

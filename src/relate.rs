@@ -14,7 +14,7 @@ use std::ops::Range;
 use crate::date::{DateValue, Point};
 use crate::recognize::{CharIndex, Mention, Target};
 use crate::rules::{
-    AT_EVENT, DATED, DOCUMENT_SLOT, EVENT_SLOT, GROUP_SLOT, GroupOf, Kind, ORGANISATION_SLOT,
+    AT_EVENT, DATED, SITS_IN, DOCUMENT_SLOT, EVENT_SLOT, GROUP_SLOT, GroupOf, Kind, ORGANISATION_SLOT,
     OWN_DATES, Relation, Rules, Scope, TOPIC_SLOT,
 };
 use crate::segment::{Paragraph, ParagraphKind};
@@ -703,11 +703,25 @@ fn propagate_event_dates(found: Vec<RawFact>) -> Vec<RawFact> {
     out
 }
 
-/// Facts that need the whole document: documents adopted or signed at a meeting, and the most
-/// precise place of a meeting.
-pub fn resolve_document(rules: &Rules, facts: &mut Vec<Fact>) {
+/// Facts that need the whole document: where participants sit, documents adopted or signed at
+/// a meeting, and the most precise place of a meeting. `text` is the document's clean text.
+pub fn resolve_document(rules: &Rules, facts: &mut Vec<Fact>, text: &str) {
+    resolve_sits_in(rules, facts, text);
     resolve_at_event(facts);
     drop_state_where_city(rules, facts);
+}
+
+/// Where a participant sits is where the meeting is held, unless the document tells of a
+/// meeting online anywhere: then the chair in Beijing says nothing of where the meeting was.
+fn resolve_sits_in(rules: &Rules, facts: &mut Vec<Fact>, text: &str) {
+    let online = rules.online.as_ref().is_some_and(|re| re.is_match(text));
+    facts.retain_mut(|f| {
+        if f.predicate != SITS_IN {
+            return true;
+        }
+        f.predicate = "heldIn".into();
+        !online
+    });
 }
 
 /// A meeting held in a city is not also "held in" the state around it: `在土耳其召开` and, later,

@@ -152,6 +152,10 @@ pub const AT_EVENT: &[(&str, &str, &str)] = &[
     ("signedAt", "signedIn", "signedOn"),
 ];
 
+/// Pseudo-predicate of rule files: where a participant sits (`在东京主持…会议`). It is where the
+/// meeting is held unless the document tells of a meeting online (the lexicon's `online`).
+pub const SITS_IN: &str = "sitsIn";
+
 /// Slot names of fact templates that no pattern group fills: the document's member-state
 /// group, the document's organisation, and the sentence's subject (the group or states that
 /// open the clause).
@@ -309,6 +313,9 @@ pub struct Rules {
     /// An undated meeting whose name matches this is one meeting in every document; other
     /// undated meetings are scoped to their document.
     pub event_global: Option<Regex>,
+    /// Words that tell of a meeting held online: a document that has them gives no `heldIn`
+    /// from where a participant sits.
+    pub online: Option<Regex>,
     /// Taiwan and Hong Kong vocabulary for lines in traditional script.
     pub regional: crate::normalize::Regional,
     /// Offices (`总统`, `总理`, …), longest first: `{offices}` in a regex stands for them.
@@ -419,6 +426,8 @@ struct RawFile {
     plan_sentence: Option<Spanned<String>>,
     /// An undated meeting name that names one meeting everywhere (an ordinal with its body).
     event_global: Option<Spanned<String>>,
+    /// Words that tell of a meeting held online (视频, 线上).
+    online: Option<Spanned<String>>,
     /// Taiwan and Hong Kong words and their mainland forms (`视讯 = "视频"`).
     #[serde(default)]
     regional: BTreeMap<String, Spanned<String>>,
@@ -555,6 +564,7 @@ struct Builder {
     event_owner_gap: Option<Regex>,
     plan_sentence: Option<Regex>,
     event_global: Option<Regex>,
+    online: Option<Regex>,
     list_gap: Option<String>,
     regional: Vec<(String, String)>,
     group_label: String,
@@ -663,6 +673,7 @@ fn compile(files: Vec<(String, String)>) -> Result<Rules, RulesError> {
         event_owner_gap: b.event_owner_gap,
         plan_sentence: b.plan_sentence,
         event_global: b.event_global,
+        online: b.online,
         regional: crate::normalize::Regional::new(&b.regional),
         offices: b.offices,
         relations: b.relations,
@@ -919,6 +930,9 @@ impl Builder {
                     ),
                 );
             }
+        }
+        if let Some(online) = raw.online.take() {
+            self.online = compile_regex(&online, d);
         }
         if let Some(global) = raw.event_global.take() {
             self.event_global = compile_regex(&global, d);
@@ -1187,7 +1201,11 @@ fn compile_relation(r: RawRelation, lex: &Lexicon, d: &mut Diagnostics) -> Optio
             d.at(f.span(), "a fact is `subject predicate object`");
             continue;
         };
-        if !PREDICATES.contains(&p) && p != DATED && !AT_EVENT.iter().any(|(at, ..)| *at == p) {
+        if !PREDICATES.contains(&p)
+            && p != DATED
+            && p != SITS_IN
+            && !AT_EVENT.iter().any(|(at, ..)| *at == p)
+        {
             d.at(f.span(), format_args!("unknown predicate {p:?}"));
             continue;
         }
