@@ -162,7 +162,9 @@ pub fn build(rules: &Rules, input: &Input) -> DocGraph {
         match &f.object {
             Node::Date(d) => dated.push((subject, edge, d.start)),
             object => {
-                if let Some(o) = b.node(object) {
+                // No entity is related to itself (`非洲联盟 joined` the document's organisation
+                // when that is 非洲联盟).
+                if let Some(o) = b.node(object).filter(|&o| o != subject) {
                     b.graph.add_edge(subject, o, edge);
                 }
             }

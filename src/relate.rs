@@ -14,8 +14,8 @@ use std::ops::Range;
 use crate::date::{DateValue, Point};
 use crate::recognize::{CharIndex, Mention, Target};
 use crate::rules::{
-    AT_EVENT, DATED, SITS_IN, DOCUMENT_SLOT, EVENT_SLOT, GROUP_SLOT, GroupOf, Kind, ORGANISATION_SLOT,
-    OWN_DATES, Relation, Rules, Scope, TOPIC_SLOT,
+    AT_EVENT, DATED, DOCUMENT_SLOT, EVENT_SLOT, GROUP_SLOT, GroupOf, Kind, ORGANISATION_SLOT,
+    OWN_DATES, Relation, Rules, SITS_IN, Scope, TOPIC_SLOT,
 };
 use crate::segment::{Paragraph, ParagraphKind};
 
