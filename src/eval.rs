@@ -140,7 +140,8 @@ fn normal(rules: &Rules, s: &str) -> String {
     // extractor gives (视频峰会).
     let key = |label: &str| {
         let clean = crate::normalize::normalize(label).text;
-        graph::canonical_key(rules, &rules.regional.apply(&clean))
+        let clean = graph::without_notes(&rules.regional.apply(&clean));
+        graph::canonical_key(rules, &clean)
     };
     if is_iso_date(s) {
         return s.to_string();

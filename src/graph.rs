@@ -317,7 +317,11 @@ impl Builder<'_> {
         let entity = match n {
             Node::Entity(i) => Entity::Known(*i),
             Node::Text { kind, label, date } => {
-                let mut path = format!("{}/{}", kind.segment(), canonical_key(self.rules, label));
+                let key = match kind {
+                    Kind::Event => canonical_key(self.rules, &without_notes(label)),
+                    _ => canonical_key(self.rules, label),
+                };
+                let mut path = format!("{}/{}", kind.segment(), key);
                 let date = date.or_else(|| match self.event_dates.get(label) {
                     Some(dates) if *kind == Kind::Event && dates.len() == 1 => {
                         dates.first().copied()
@@ -336,12 +340,7 @@ impl Builder<'_> {
                 {
                     // An undated meeting without a name of its own (联盟首次会议, 会谈) is
                     // this document's: another text's meeting of that name is another.
-                    path = format!(
-                        "{}/{}/{}",
-                        kind.segment(),
-                        self.key,
-                        canonical_key(self.rules, label)
-                    );
+                    path = format!("{}/{}/{}", kind.segment(), self.key, key);
                 }
                 Entity::Found {
                     kind: *kind,
@@ -440,6 +439,26 @@ pub fn display_label(label: &str) -> String {
         Some(inner) if !inner.contains('《') => inner.to_string(),
         _ => l.to_string(),
     }
+}
+
+/// A meeting's name without its bracketed notes: `中国—东盟（10+1）领导人会议` and
+/// `中国—东盟领导人会议`, `政府首脑（总理）理事会会议` and `政府首脑理事会会议` are one meeting.
+/// (A document's bracketed years tell two plans apart, so documents keep theirs.)
+pub fn without_notes(label: &str) -> String {
+    let mut out = String::with_capacity(label.len());
+    let mut depth = 0usize;
+    for c in label.chars() {
+        match c {
+            '（' => depth += 1,
+            '）' if depth > 0 => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    if depth > 0 || out.chars().count() < 2 {
+        return label.to_string();
+    }
+    out
 }
 
 /// The key of an entity found in text: typography and spaces removed, organisation

@@ -151,3 +151,17 @@ fn undated_meetings_without_a_name_of_their_own_stay_in_their_document() {
     let text = "成员国欢迎2020年10月29日举行的青委会例行会议成果。";
     assert_eq!(event_paths("a", text), event_paths("b", text));
 }
+
+#[test]
+fn a_meeting_with_and_without_its_bracketed_note_is_one_meeting() {
+    let with = event_paths(
+        "a",
+        "成员国欢迎在金边举行的第十五次中国—东盟（10+1）领导人会议成果。",
+    );
+    let without = event_paths(
+        "a",
+        "成员国欢迎在金边举行的第十五次中国—东盟领导人会议成果。",
+    );
+    assert_eq!(with.len(), 1, "{with:?}");
+    assert_eq!(with, without);
+}
