@@ -381,9 +381,16 @@ impl Builder<'_> {
 /// states a bare `成员国` stands for.
 fn main_organisation(rules: &Rules, mentions: &[Vec<Mention>]) -> Option<usize> {
     let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
+    let (automaton, targets) = &rules.organisations;
     for m in mentions.iter().flatten() {
         if let Some(i) = m.owner {
             *counts.entry(i).or_default() += 1;
+        }
+        // A meeting found whole names its organisation too (集体安全条约组织特别峰会).
+        if let (Kind::Event, Target::Text(label)) = (m.kind, &m.target) {
+            for found in automaton.find_iter(label.as_str()) {
+                *counts.entry(targets[found.pattern().as_usize()]).or_default() += 1;
+            }
         }
         match m.target {
             Target::Entity(i) if rules.entities[i].kind == Kind::Organization => {
