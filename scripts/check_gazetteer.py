@@ -30,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTITIES = ROOT / "rules" / "entities"
-TYPES = {"State", "City", "Place", "Organization", "Person", "Initiative", "Document", "Event"}
+TYPES = {"State", "City", "Place", "Organization", "Person", "Initiative", "Document", "Event", "Topic"}
 FIELDS = {"id", "type", "labels", "aliases", "wikidata", "country"}
 KEY = re.compile(r"[a-z][a-z0-9_]*")
 QID = re.compile(r"Q[1-9][0-9]*")

@@ -481,6 +481,7 @@ fn style(kind: &str) -> (&'static str, &'static str) {
         "Document" => ("note", "#80b1d3"),
         "Initiative" => ("diamond", "#fdb462"),
         "Event" => ("octagon", "#b3de69"),
+        "Topic" => ("parallelogram", "#d9ef8b"),
         "Group" => ("tripleoctagon", "#fccde5"),
         _ => ("ellipse", "#d9d9d9"),
     }

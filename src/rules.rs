@@ -30,12 +30,14 @@ pub enum Kind {
     Document,
     Initiative,
     Event,
+    /// An issue, threat or practice a text takes a stance on (`恐怖主义`, `缅甸局势`).
+    Topic,
     Group,
     Date,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::State,
         Kind::City,
         Kind::Place,
@@ -44,6 +46,7 @@ impl Kind {
         Kind::Document,
         Kind::Initiative,
         Kind::Event,
+        Kind::Topic,
         Kind::Group,
         Kind::Date,
     ];
@@ -63,6 +66,7 @@ impl Kind {
             Kind::Document => "Document",
             Kind::Initiative => "Initiative",
             Kind::Event => "Event",
+            Kind::Topic => "Topic",
             Kind::Group => "Group",
             Kind::Date => "Date",
         }
@@ -79,6 +83,7 @@ impl Kind {
             Kind::Document => "document",
             Kind::Initiative => "initiative",
             Kind::Event => "event",
+            Kind::Topic => "topic",
             Kind::Group => "group",
             Kind::Date => "date",
         }
