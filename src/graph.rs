@@ -386,10 +386,20 @@ fn main_organisation(rules: &Rules, mentions: &[Vec<Mention>]) -> Option<usize> 
         if let Some(i) = m.owner {
             *counts.entry(i).or_default() += 1;
         }
-        // A meeting found whole names its organisation too (集体安全条约组织特别峰会).
+        // A meeting found whole names its organisation too (集体安全条约组织特别峰会): the
+        // shortest organisation its name begins with (上合组织, not 上合组织成员国元首理事会).
         if let (Kind::Event, Target::Text(label)) = (m.kind, &m.target) {
             for found in automaton.find_iter(label.as_str()) {
-                *counts.entry(targets[found.pattern().as_usize()]).or_default() += 1;
+                let mut owner = targets[found.pattern().as_usize()];
+                let mut text = &label[found.start()..found.end()];
+                while let Some((last, _)) = text.char_indices().last() {
+                    text = &text[..last];
+                    match automaton.find(text).filter(|f| f.start() == 0) {
+                        Some(shorter) => owner = targets[shorter.pattern().as_usize()],
+                        None => break,
+                    }
+                }
+                *counts.entry(owner).or_default() += 1;
             }
         }
         match m.target {
