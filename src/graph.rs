@@ -382,14 +382,17 @@ impl Builder<'_> {
 fn main_organisation(rules: &Rules, mentions: &[Vec<Mention>]) -> Option<usize> {
     let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
     let (automaton, targets) = &rules.organisations;
+    // Organisations named only inside meeting names count when the text names none outside.
+    let mut in_names: BTreeMap<usize, usize> = BTreeMap::new();
     for m in mentions.iter().flatten() {
         if let Some(i) = m.owner {
             *counts.entry(i).or_default() += 1;
         }
         // A meeting found whole names its organisation too (集体安全条约组织特别峰会): the
-        // shortest organisation its name begins with (上合组织, not 上合组织成员国元首理事会).
+        // shortest organisation at each place in its name (上合组织, not 上合组织成员国元首理事会).
         if let (Kind::Event, Target::Text(label)) = (m.kind, &m.target) {
             for found in automaton.find_iter(label.as_str()) {
+                let counts = &mut in_names;
                 let mut owner = targets[found.pattern().as_usize()];
                 let mut text = &label[found.start()..found.end()];
                 while let Some((last, _)) = text.char_indices().last() {
@@ -411,6 +414,9 @@ fn main_organisation(rules: &Rules, mentions: &[Vec<Mention>]) -> Option<usize> 
             } => *counts.entry(i).or_default() += 1,
             _ => {}
         }
+    }
+    if counts.is_empty() {
+        counts = in_names;
     }
     counts
         .into_iter()

@@ -64,6 +64,7 @@ pub fn recognize(rules: &Rules, text: &str, document: Option<Point>) -> Vec<Ment
 /// `领导人` + `第十一次会晤`): the meeting is the organisation's, and its label says so.
 /// Quoted names stay as they are.
 fn join_owner_to_event(rules: &Rules, mentions: &mut Vec<Mention>, text: &str) {
+    join_city_to_meeting_word(rules, mentions, text);
     let mut i = 0;
     while i + 1 < mentions.len() {
         let (a, b) = (&mentions[i], &mentions[i + 1]);
@@ -103,6 +104,29 @@ fn join_owner_to_event(rules: &Rules, mentions: &mut Vec<Mention>, text: &str) {
     }
     // The end of a name that no organisation came to own names nothing.
     mentions.retain(|m| !rules.patterns.iter().any(|p| p.owned && p.id == m.rule));
+}
+
+/// A city right before a bare meeting word names a meeting (乌法 + 会晤, 杭州 + 峰会), which an
+/// organisation before it may own in turn (金砖国家领导人乌法会晤).
+fn join_city_to_meeting_word(rules: &Rules, mentions: &mut Vec<Mention>, text: &str) {
+    let owned = |m: &Mention| rules.patterns.iter().any(|p| p.owned && p.id == m.rule);
+    let mut i = 0;
+    while i + 1 < mentions.len() {
+        let (a, b) = (&mentions[i], &mentions[i + 1]);
+        if matches!(a.kind, Kind::City | Kind::Place) && a.end == b.start && owned(b) {
+            let label: String = text.chars().skip(a.start).take(b.end - a.start).collect();
+            let joined = Mention {
+                start: a.start,
+                end: b.end,
+                kind: Kind::Event,
+                target: Target::Text(label),
+                rule: format!("{}+{}", a.rule, b.rule),
+                owner: None,
+            };
+            mentions.splice(i..i + 2, [joined]);
+        }
+        i += 1;
+    }
 }
 
 /// A name in quotes (`“全球安全倡议”`) is one mention with its quotes, so rules need not
