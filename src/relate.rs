@@ -125,7 +125,13 @@ pub fn relate(
         if let Some(subject) = sentence.opening_subject(rules) {
             inherited = subject;
         }
-        if let Some(event) = sentence.last_event() {
+        // A meeting only referred to (`落实新德里峰会共识`) is not the meeting the text goes on
+        // about: `$event` moves to a meeting that takes part in a fact of the sentence.
+        if let Some(event) = sentence.last_event().filter(|e| {
+            found
+                .iter()
+                .any(|(s, _, o, ..)| same_event(s, e) || same_event(o, e))
+        }) {
             *last_event = Some(event);
         }
         for (subject, predicate, object, rule, role) in propagate_event_dates(found) {

@@ -30,10 +30,10 @@ pub enum Kind {
     Document,
     Initiative,
     Event,
-    /// An issue, threat or practice a text takes a stance on (`恐怖主义`, `缅甸局势`).
-    Topic,
     Group,
     Date,
+    /// An issue, threat or practice a text takes a stance on (`恐怖主义`, `缅甸局势`).
+    Topic,
 }
 
 impl Kind {
@@ -46,9 +46,9 @@ impl Kind {
         Kind::Document,
         Kind::Initiative,
         Kind::Event,
-        Kind::Topic,
         Kind::Group,
         Kind::Date,
+        Kind::Topic,
     ];
 
     pub fn parse(name: &str) -> Option<Kind> {
