@@ -64,15 +64,13 @@ pub fn recognize(rules: &Rules, text: &str, document: Option<Point>) -> Vec<Ment
 /// `领导人` + `第十一次会晤`): the meeting is the organisation's, and its label says so.
 /// Quoted names stay as they are.
 fn join_owner_to_event(rules: &Rules, mentions: &mut Vec<Mention>, text: &str) {
-    join_city_to_meeting_word(rules, mentions, text);
+    // Mentions count characters: index them once, not from the start for every pair.
+    let chars: Vec<char> = text.chars().collect();
+    join_city_to_meeting_word(rules, mentions, &chars);
     let mut i = 0;
     while i + 1 < mentions.len() {
         let (a, b) = (&mentions[i], &mentions[i + 1]);
-        let gap: String = text
-            .chars()
-            .skip(a.end)
-            .take(b.start.saturating_sub(a.end))
-            .collect();
+        let gap: String = chars[a.end..b.start.max(a.end)].iter().collect();
         let joins = a.end == b.start
             || (a.end < b.start
                 && rules
@@ -84,9 +82,9 @@ fn join_owner_to_event(rules: &Rules, mentions: &mut Vec<Mention>, text: &str) {
             && joins
             && matches!(b.target, Target::Text(_))
             // A quoted name is a name of its own: 安理会“…”会议 is not 安理会…会议.
-            && text.chars().nth(b.start) != Some('“')
+            && chars.get(b.start) != Some(&'“')
         {
-            let label: String = text.chars().skip(a.start).take(b.end - a.start).collect();
+            let label: String = chars[a.start..b.end].iter().collect();
             let joined = Mention {
                 start: a.start,
                 end: b.end,
@@ -108,13 +106,13 @@ fn join_owner_to_event(rules: &Rules, mentions: &mut Vec<Mention>, text: &str) {
 
 /// A city right before a bare meeting word names a meeting (乌法 + 会晤, 杭州 + 峰会), which an
 /// organisation before it may own in turn (金砖国家领导人乌法会晤).
-fn join_city_to_meeting_word(rules: &Rules, mentions: &mut Vec<Mention>, text: &str) {
+fn join_city_to_meeting_word(rules: &Rules, mentions: &mut Vec<Mention>, chars: &[char]) {
     let owned = |m: &Mention| rules.patterns.iter().any(|p| p.owned && p.id == m.rule);
     let mut i = 0;
     while i + 1 < mentions.len() {
         let (a, b) = (&mentions[i], &mentions[i + 1]);
         if matches!(a.kind, Kind::City | Kind::Place) && a.end == b.start && owned(b) {
-            let label: String = text.chars().skip(a.start).take(b.end - a.start).collect();
+            let label: String = chars[a.start..b.end].iter().collect();
             let joined = Mention {
                 start: a.start,
                 end: b.end,
