@@ -70,60 +70,58 @@ fn join_owner_to_event(rules: &Rules, mentions: &mut Vec<Mention>, text: &str) {
     let mut i = 0;
     while i + 1 < mentions.len() {
         let (a, b) = (&mentions[i], &mentions[i + 1]);
-        let gap: String = chars[a.end..b.start.max(a.end)].iter().collect();
-        let joins = a.end == b.start
-            || (a.end < b.start
-                && rules
-                    .event_owner_gap
-                    .as_ref()
-                    .is_some_and(|re| re.is_match(&gap)));
-        if a.kind == Kind::Organization
+        let owns = a.kind == Kind::Organization
             && b.kind == Kind::Event
-            && joins
             && matches!(b.target, Target::Text(_))
             // A quoted name is a name of its own: 安理会“…”会议 is not 安理会…会议.
             && chars.get(b.start) != Some(&'“')
-        {
-            let label: String = chars[a.start..b.end].iter().collect();
-            let joined = Mention {
-                start: a.start,
-                end: b.end,
-                kind: Kind::Event,
-                target: Target::Text(label),
-                rule: format!("{}+{}", a.rule, b.rule),
-                owner: match a.target {
-                    Target::Entity(i) => Some(i),
-                    _ => a.owner,
-                },
+            && (a.end == b.start
+                || (a.end < b.start
+                    && rules.event_owner_gap.as_ref().is_some_and(|re| {
+                        re.is_match(&chars[a.end..b.start].iter().collect::<String>())
+                    })));
+        if owns {
+            let owner = match a.target {
+                Target::Entity(i) => Some(i),
+                _ => a.owner,
             };
+            let joined = joined_event(a, b, &chars, owner);
             mentions.splice(i..i + 2, [joined]);
         }
         i += 1;
     }
     // The end of a name that no organisation came to own names nothing.
-    mentions.retain(|m| !rules.patterns.iter().any(|p| p.owned && p.id == m.rule));
+    mentions.retain(|m| !is_owned(rules, m));
 }
 
 /// A city right before a bare meeting word names a meeting (乌法 + 会晤, 杭州 + 峰会), which an
 /// organisation before it may own in turn (金砖国家领导人乌法会晤).
 fn join_city_to_meeting_word(rules: &Rules, mentions: &mut Vec<Mention>, chars: &[char]) {
-    let owned = |m: &Mention| rules.patterns.iter().any(|p| p.owned && p.id == m.rule);
     let mut i = 0;
     while i + 1 < mentions.len() {
         let (a, b) = (&mentions[i], &mentions[i + 1]);
-        if matches!(a.kind, Kind::City | Kind::Place) && a.end == b.start && owned(b) {
-            let label: String = chars[a.start..b.end].iter().collect();
-            let joined = Mention {
-                start: a.start,
-                end: b.end,
-                kind: Kind::Event,
-                target: Target::Text(label),
-                rule: format!("{}+{}", a.rule, b.rule),
-                owner: None,
-            };
+        if matches!(a.kind, Kind::City | Kind::Place) && a.end == b.start && is_owned(rules, b) {
+            let joined = joined_event(a, b, chars, None);
             mentions.splice(i..i + 2, [joined]);
         }
         i += 1;
+    }
+}
+
+/// Whether a mention comes from an `owned` pattern: only the end of a meeting's name.
+fn is_owned(rules: &Rules, m: &Mention) -> bool {
+    rules.patterns.iter().any(|p| p.owned && p.id == m.rule)
+}
+
+/// The meeting named by `a` and the meeting words `b` right after it, as one mention.
+fn joined_event(a: &Mention, b: &Mention, chars: &[char], owner: Option<usize>) -> Mention {
+    Mention {
+        start: a.start,
+        end: b.end,
+        kind: Kind::Event,
+        target: Target::Text(chars[a.start..b.end].iter().collect()),
+        rule: format!("{}+{}", a.rule, b.rule),
+        owner,
     }
 }
 
