@@ -7,7 +7,7 @@ use std::fs;
 use accord::eval::{self, Found, run_document};
 use accord::read::read_file;
 
-use crate::support::{root, rules};
+use crate::support::{root, rules, trap_lines};
 
 fn expected() -> eval::FactsFile {
     let path = root().join("tests/data/moscow/expected.facts");
@@ -46,21 +46,8 @@ fn no_wrong_fact_and_no_trap_in_either_copy() {
             "{doc}: facts no reader expects:\n{}",
             wrong.join("\n")
         );
-        let traps: Vec<String> = o
-            .traps
-            .iter()
-            .map(|e| {
-                format!(
-                    "line {}: ! {} {} {}",
-                    e.line, e.subject, e.predicate, e.object
-                )
-            })
-            .collect();
-        assert!(
-            traps.is_empty(),
-            "{doc}: traps fallen into:\n{}",
-            traps.join("\n")
-        );
+        let traps = trap_lines(&o);
+        assert!(traps.is_empty(), "{doc}: traps fallen into:\n{traps}");
     }
 }
 
