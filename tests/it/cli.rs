@@ -19,6 +19,21 @@ SELECT DISTINCT ?name WHERE {
   FILTER(lang(?name) = 'en')
 } ORDER BY ?name";
 
+/// A folder with the bundled corpus, extracted.
+fn extracted_corpus() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    corpus_in(tmp.path());
+    assert!(accord(tmp.path(), &["extract"]).status.success());
+    tmp
+}
+
+/// The answer to a SPARQL query over the store in `dir`, as TSV.
+fn ask_tsv(dir: &Path, q: &str) -> String {
+    let o = accord(dir, &["query", q, "--format", "tsv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    stdout(&o)
+}
+
 #[test]
 fn extract_then_query_which_states_support_the_belt_and_road() {
     let tmp = tempfile::tempdir().unwrap();
@@ -50,9 +65,7 @@ fn extract_then_query_which_states_support_the_belt_and_road() {
 
 #[test]
 fn rerunning_replaces_a_document_and_exports_are_byte_identical() {
-    let tmp = tempfile::tempdir().unwrap();
-    corpus_in(tmp.path());
-    assert!(accord(tmp.path(), &["extract"]).status.success());
+    let tmp = extracted_corpus();
     let first = fs::read(tmp.path().join("output/graph.nq")).unwrap();
     let jsonld = fs::read(tmp.path().join("output/graph.jsonld")).unwrap();
     // Re-extract one file, then both: nothing is duplicated, nothing changes.
@@ -93,9 +106,7 @@ fn rerunning_replaces_a_document_and_exports_are_byte_identical() {
 
 #[test]
 fn committed_exports_are_up_to_date() {
-    let tmp = tempfile::tempdir().unwrap();
-    corpus_in(tmp.path());
-    assert!(accord(tmp.path(), &["extract"]).status.success());
+    let tmp = extracted_corpus();
     for f in [
         "graph.ttl",
         "graph.nq",
@@ -116,14 +127,8 @@ fn committed_exports_are_up_to_date() {
 
 #[test]
 fn queries_answer_analyst_questions() {
-    let tmp = tempfile::tempdir().unwrap();
-    corpus_in(tmp.path());
-    assert!(accord(tmp.path(), &["extract"]).status.success());
-    let ask = |q: &str| {
-        let o = accord(tmp.path(), &["query", q, "--format", "tsv"]);
-        assert!(o.status.success(), "{}", stderr(&o));
-        stdout(&o)
-    };
+    let tmp = extracted_corpus();
+    let ask = |q: &str| ask_tsv(tmp.path(), q);
     // What did Uzbekistan propose? Seven proposals of the declaration, one of them a 《title》.
     let uzb = ask(
         "PREFIX acc: <https://w3id.org/accord/ontology#> SELECT DISTINCT ?x WHERE { <https://w3id.org/accord/id/state/uzb> acc:proposed ?x }",
@@ -274,9 +279,7 @@ fn export_formats() {
 
 #[test]
 fn readme_examples_show_real_output() {
-    let tmp = tempfile::tempdir().unwrap();
-    corpus_in(tmp.path());
-    assert!(accord(tmp.path(), &["extract"]).status.success());
+    let tmp = extracted_corpus();
     let readme = fs::read_to_string(root().join("README.md")).unwrap();
     let mut queries: Vec<_> = fs::read_dir(root().join("queries"))
         .unwrap()
@@ -302,14 +305,8 @@ fn readme_examples_show_real_output() {
 
 #[test]
 fn the_declaration_is_its_own_document_signed_by_its_eight_leaders() {
-    let tmp = tempfile::tempdir().unwrap();
-    corpus_in(tmp.path());
-    assert!(accord(tmp.path(), &["extract"]).status.success());
-    let ask = |q: &str| {
-        let o = accord(tmp.path(), &["query", q, "--format", "tsv"]);
-        assert!(o.status.success(), "{}", stderr(&o));
-        stdout(&o)
-    };
+    let tmp = extracted_corpus();
+    let ask = |q: &str| ask_tsv(tmp.path(), q);
     let declaration = "<https://w3id.org/accord/id/document/上合组织成员国元首理事会莫斯科宣言>";
     // The print copy has the title line: its file is a copy of the Document of that title.
     let typed = ask(&format!(
@@ -362,17 +359,15 @@ fn the_declaration_is_its_own_document_signed_by_its_eight_leaders() {
 
 #[test]
 fn a_document_graph_holds_the_entities_its_text_names_and_no_other() {
-    let tmp = tempfile::tempdir().unwrap();
-    corpus_in(tmp.path());
-    assert!(accord(tmp.path(), &["extract"]).status.success());
+    let tmp = extracted_corpus();
     let ask = |q: &str| {
-        let q = format!(
-            "PREFIX acc: <https://w3id.org/accord/ontology#> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> \
-             PREFIX id: <https://w3id.org/accord/id/> {q}"
-        );
-        let o = accord(tmp.path(), &["query", &q, "--format", "tsv"]);
-        assert!(o.status.success(), "{}", stderr(&o));
-        stdout(&o)
+        ask_tsv(
+            tmp.path(),
+            &format!(
+                "PREFIX acc: <https://w3id.org/accord/ontology#> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> \
+                 PREFIX id: <https://w3id.org/accord/id/> {q}"
+            ),
+        )
     };
     let web = "<https://w3id.org/accord/id/graph/moscow-2020-web>";
     let doc = "<https://w3id.org/accord/id/doc/moscow-2020-web>";
