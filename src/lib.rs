@@ -57,11 +57,11 @@ pub fn extract(rules: &Rules, document: Document) -> Extraction {
         .iter()
         .map(|p| p.text.as_str())
         .collect();
-    let abbreviations = recognize::abbreviations(rules, &texts, &mentions);
+    let abbreviations = recognize::abbreviations(rules, &texts, &mut mentions);
     for (i, ms) in mentions.iter_mut().enumerate() {
         recognize::apply_abbreviations(texts[i], i, ms, &abbreviations);
     }
-    resolve_anaphors(&mut mentions);
+    resolve_anaphors(rules, &texts, &mut mentions);
     let mut facts = Vec::new();
     let mut last_event = None;
     for (i, p) in segmented.paragraphs.iter().enumerate() {
@@ -89,24 +89,32 @@ pub fn extract(rules: &Rules, document: Document) -> Extraction {
 }
 
 /// `出席会议`: the meeting is the last event named before, in this paragraph or an earlier
-/// one. With no event before, the word names nothing.
-fn resolve_anaphors(mentions: &mut [Vec<Mention>]) {
+/// one. With no event named before, the anaphor is left to the relation stage, which knows
+/// the meetings its rules name (`Target::Unresolved`); a word of the lexicon's
+/// `unnamed_meeting` (`峰会`) may there name the document's own meeting.
+fn resolve_anaphors(rules: &Rules, texts: &[&str], mentions: &mut [Vec<Mention>]) {
     let mut last: Option<Target> = None;
-    for paragraph in mentions.iter_mut() {
-        paragraph.retain_mut(|m| match (&m.target, m.kind) {
-            (Target::Anaphor, _) => match &last {
-                Some(t) => {
-                    m.target = t.clone();
-                    true
+    for (text, paragraph) in texts.iter().zip(mentions.iter_mut()) {
+        for m in paragraph.iter_mut() {
+            match (&m.target, m.kind) {
+                (Target::Anaphor, _) => {
+                    m.target = match &last {
+                        Some(t) => t.clone(),
+                        None => {
+                            let word: String =
+                                text.chars().skip(m.start).take(m.end - m.start).collect();
+                            let own = rules
+                                .unnamed_meeting
+                                .as_ref()
+                                .is_some_and(|re| re.is_match(&word));
+                            Target::Unresolved(own.then_some(word))
+                        }
+                    }
                 }
-                None => false,
-            },
-            (t, Kind::Event) => {
-                last = Some(t.clone());
-                true
+                (t, Kind::Event) => last = Some(t.clone()),
+                _ => {}
             }
-            _ => true,
-        });
+        }
     }
 }
 

@@ -24,6 +24,10 @@ pub enum Target {
     RawDate(RawDate),
     /// A word that refers back to the last event named (`出席会议`: that meeting).
     Anaphor,
+    /// An anaphor with no meeting named before it among the mentions: text for the relation
+    /// rules (which may read it as `$event`, a meeting a rule named) or, when `Some` and no
+    /// rule named a meeting before, the document's own meeting by that word (`峰会`).
+    Unresolved(Option<String>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -90,6 +94,7 @@ fn join_owner_to_event(rules: &Rules, mentions: &mut Vec<Mention>, text: &str) {
         }
         i += 1;
     }
+    join_partner_to_event(rules, mentions, &chars);
     // The end of a name that no organisation came to own names nothing.
     mentions.retain(|m| !is_owned(rules, m));
 }
@@ -102,6 +107,29 @@ fn join_city_to_meeting_word(rules: &Rules, mentions: &mut Vec<Mention>, chars: 
         let (a, b) = (&mentions[i], &mentions[i + 1]);
         if matches!(a.kind, Kind::City | Kind::Place) && a.end == b.start && is_owned(rules, b) {
             let joined = joined_event(a, b, chars, None);
+            mentions.splice(i..i + 2, [joined]);
+        }
+        i += 1;
+    }
+}
+
+/// A state or organisation joined to a meeting's name by the lexicon's `event_partner_gap`
+/// (`欧盟` + `—` + `拉共体峰会`) is the meeting's other party: one name, as the text writes it.
+fn join_partner_to_event(rules: &Rules, mentions: &mut Vec<Mention>, chars: &[char]) {
+    let Some(gap) = rules.event_partner_gap.as_ref() else {
+        return;
+    };
+    let mut i = 0;
+    while i + 1 < mentions.len() {
+        let (a, b) = (&mentions[i], &mentions[i + 1]);
+        let joins = matches!(a.kind, Kind::State | Kind::Organization)
+            && b.kind == Kind::Event
+            && matches!(b.target, Target::Text(_))
+            && a.end < b.start
+            && chars.get(b.start) != Some(&'“')
+            && gap.is_match(&chars[a.end..b.start].iter().collect::<String>());
+        if joins {
+            let joined = joined_event(a, b, chars, b.owner);
             mentions.splice(i..i + 2, [joined]);
         }
         i += 1;
@@ -346,16 +374,20 @@ pub struct Abbreviation {
 }
 
 /// Reads the abbreviation definitions that follow mentions.
+///
+/// The definition becomes part of its mention, so that relation patterns read
+/// `<Organization>主任<Person>` in `…执行委员会（简称“执委会”）主任瑟索耶夫`.
 pub fn abbreviations(
     rules: &Rules,
     texts: &[&str],
-    mentions: &[Vec<Mention>],
+    mentions: &mut [Vec<Mention>],
 ) -> Vec<Abbreviation> {
     let mut out = Vec::new();
-    for (p, (text, ms)) in texts.iter().zip(mentions).enumerate() {
+    for (p, (text, ms)) in texts.iter().zip(mentions.iter_mut()).enumerate() {
         let chars: Vec<char> = text.chars().collect();
+        let starts: Vec<usize> = ms.iter().map(|m| m.start).collect();
         for m in ms
-            .iter()
+            .iter_mut()
             .filter(|m| m.kind != Kind::Date && m.kind != Kind::Group)
         {
             let after: String = chars[m.end..].iter().take(40).collect();
@@ -364,6 +396,9 @@ pub fn abbreviations(
                     continue;
                 };
                 let end = m.end + after[..caps.get(0).unwrap().end()].chars().count();
+                if !starts.iter().any(|&s| s >= m.end && s < end) {
+                    m.end = end;
+                }
                 for g in ["a", "b"] {
                     if let Some(short) = caps.name(g).map(|x| x.as_str().to_string())
                         && short.chars().count() >= 2

@@ -97,8 +97,13 @@ pub fn relate(
             .take_while(|m| m.start < range.end)
             .filter(|m| m.end <= range.end)
             .collect();
-        let mut sentence = Sentence::new(&chars, range.clone(), &local, inherited.clone());
-        sentence.event = last_event.clone();
+        let mut sentence = Sentence::new(
+            &chars,
+            range.clone(),
+            &local,
+            inherited.clone(),
+            last_event.clone(),
+        );
         let mut found = Vec::new();
         for rule in rules.relations.iter().filter(|r| r.scope == scope) {
             if rule.replace.is_some() {
@@ -185,13 +190,17 @@ impl<'a> Sentence<'a> {
         range: Range<usize>,
         mentions: &[&Mention],
         inherited: Vec<Node>,
+        event: Option<Node>,
     ) -> Sentence<'a> {
+        // A mention that names nothing yet (an anaphor with no meeting before) stays text.
         let locals: Vec<Local> = mentions
             .iter()
-            .map(|m| Local {
-                kind: m.kind,
-                nodes: vec![node_of(m, chars)],
-                span: m.start..m.end,
+            .filter_map(|m| {
+                Some(Local {
+                    kind: m.kind,
+                    nodes: vec![node_of(m, event.as_ref())?],
+                    span: m.start..m.end,
+                })
             })
             .collect();
         let mut tokens = Vec::new();
@@ -210,7 +219,7 @@ impl<'a> Sentence<'a> {
         let mut s = Sentence {
             chars,
             inherited,
-            event: None,
+            event,
             locals,
             tokens,
             encoded: String::new(),
@@ -622,26 +631,29 @@ fn with_date(node: Node, date: Option<Point>) -> Node {
     }
 }
 
-fn node_of(m: &Mention, chars: &[char]) -> Node {
-    match &m.target {
+/// The node of a mention, if it names one; `event` is the meeting a rule named before.
+fn node_of(m: &Mention, event: Option<&Node>) -> Option<Node> {
+    Some(match &m.target {
         Target::Entity(i) => Node::Entity(*i),
         Target::Group { of } => Node::Group { of: *of },
         Target::Date(d) => Node::Date(*d),
         // Resolved before relate; an unresolved one names nothing that can be related.
-        Target::RawDate(_) | Target::Anaphor => Node::Text {
+        // With a meeting named before by a rule, the word stays text for the rules that read
+        // it as `$event` (`…应邀出席了会议`).
+        Target::Unresolved(Some(word)) if event.is_none() => Node::Text {
             kind: m.kind,
-            label: String::new(),
+            label: word.clone(),
             date: None,
         },
-        Target::Text(label) => {
-            let _ = chars;
-            Node::Text {
-                kind: m.kind,
-                label: label.clone(),
-                date: None,
-            }
-        }
-    }
+        Target::Unresolved(_) => return None,
+        // Resolved before relate.
+        Target::RawDate(_) | Target::Anaphor => return None,
+        Target::Text(label) => Node::Text {
+            kind: m.kind,
+            label: label.clone(),
+            date: None,
+        },
+    })
 }
 
 /// Trims punctuation a clause may begin or end with.

@@ -313,11 +313,16 @@ pub struct Rules {
     pub list_separators: Vec<String>,
     /// Words between an organisation and its meeting that belong to the meeting's name.
     pub event_owner_gap: Option<Regex>,
+    /// What joins a meeting's other party to its name (`欧盟—拉共体峰会`).
+    pub event_partner_gap: Option<Regex>,
     /// How a sentence that announces a plan begins: it states dates and offices, no acts.
     pub plan_sentence: Option<Regex>,
     /// An undated meeting whose name matches this is one meeting in every document; other
     /// undated meetings are scoped to their document.
     pub event_global: Option<Regex>,
+    /// The words of a meeting anaphor (`在峰会上`) that, with no meeting named before, name the
+    /// document's own meeting; other anaphors with nothing before name nothing.
+    pub unnamed_meeting: Option<Regex>,
     /// Words that tell of a meeting held online: a document that has them gives no `heldIn`
     /// from where a participant sits.
     pub online: Option<Regex>,
@@ -425,12 +430,16 @@ struct RawFile {
     /// What may stand between an organisation and a meeting of its own (`领导人` in
     /// 金砖国家领导人第十一次会晤): the words join the meeting's name.
     event_owner_gap: Option<Spanned<String>>,
+    /// What joins a meeting's other party to its name (a dash).
+    event_partner_gap: Option<Spanned<String>>,
     /// What an unnamed item of a tolerant list may be (a regex).
     list_gap: Option<String>,
     /// How a sentence that announces a plan begins (`按计划`).
     plan_sentence: Option<Spanned<String>>,
     /// An undated meeting name that names one meeting everywhere (an ordinal with its body).
     event_global: Option<Spanned<String>>,
+    /// Anaphor words that name the document's own meeting when none was named before.
+    unnamed_meeting: Option<Spanned<String>>,
     /// Words that tell of a meeting held online (视频, 线上).
     online: Option<Spanned<String>>,
     /// Taiwan and Hong Kong words and their mainland forms (`视讯 = "视频"`).
@@ -567,8 +576,10 @@ struct Builder {
     offices: Vec<String>,
     fragments: Vec<(String, String)>,
     event_owner_gap: Option<Regex>,
+    event_partner_gap: Option<Regex>,
     plan_sentence: Option<Regex>,
     event_global: Option<Regex>,
+    unnamed_meeting: Option<Regex>,
     online: Option<Regex>,
     list_gap: Option<String>,
     regional: Vec<(String, String)>,
@@ -676,8 +687,10 @@ fn compile(files: Vec<(String, String)>) -> Result<Rules, RulesError> {
         abbreviations: b.abbreviations,
         list_separators: b.list_separators,
         event_owner_gap: b.event_owner_gap,
+        event_partner_gap: b.event_partner_gap,
         plan_sentence: b.plan_sentence,
         event_global: b.event_global,
+        unnamed_meeting: b.unnamed_meeting,
         online: b.online,
         regional: crate::normalize::Regional::new(&b.regional),
         offices: b.offices,
@@ -942,11 +955,19 @@ impl Builder {
         if let Some(global) = raw.event_global.take() {
             self.event_global = compile_regex(&global, d);
         }
+        if let Some(unnamed) = raw.unnamed_meeting.take() {
+            let anchored = Spanned::new(unnamed.span(), format!("^(?:{})$", unnamed.get_ref()));
+            self.unnamed_meeting = compile_regex(&anchored, d);
+        }
         if let Some(plan) = raw.plan_sentence.take() {
             self.plan_sentence = compile_regex(&plan, d);
         }
         if let Some(gap) = raw.list_gap.take() {
             self.list_gap = Some(gap);
+        }
+        if let Some(gap) = raw.event_partner_gap.take() {
+            let anchored = Spanned::new(gap.span(), format!("^(?:{})$", gap.get_ref()));
+            self.event_partner_gap = compile_regex(&anchored, d);
         }
         if let Some(gap) = raw.event_owner_gap.take() {
             let anchored = Spanned::new(gap.span(), format!("^(?:{})$", gap.get_ref()));
