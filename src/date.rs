@@ -7,7 +7,8 @@
 //! from the start), `cy`/`cy2` for years written digit by digit in numerals (`二〇〇二`,
 //! `二0一四`), `cm cd` (`cm2 cd2`) for months and days in numerals (`十一月`, `廿一日`), and
 //! the relative groups: `ty ly ny sy` for years (this, last, next, the same as the date before),
-//! `td yd nd` for days (today, yesterday, tomorrow; with `d`, the day they name: `昨（6）日`).
+//! `td yd nd` for days (today, yesterday, tomorrow; with `d`, the day they name: `昨（6）日`),
+//! `sd` for the same day as the date before (`当天`; the document's day when none is before).
 //! An impossible or doubtful date (`2月30日`, `昨（20）日` in a text of the 6th) is no date.
 
 use std::collections::HashMap;
@@ -110,6 +111,8 @@ pub struct RawDate {
     relative: Relative,
     /// Days from the document's date (`今天` 0, `昨日` −1, `明天` 1).
     day_offset: Option<i64>,
+    /// `当天`, `同日`: the day of the date written before, else the document's day.
+    same_day: bool,
 }
 
 /// Years the text names relative to the document or to the date before (`今年`, `同年`).
@@ -136,7 +139,7 @@ impl RawDate {
     /// Reads the named groups: `y m d` (start), `y2 m2 d2` (end), `cy cy2` (years in Chinese
     /// numerals), `cm cd cm2 cd2` (months and days in Chinese numerals), `ty` (this year), `ly`
     /// (last year), `ny` (next year), `sy` (the same year as the date before), `td` (today),
-    /// `yd` (yesterday), `nd` (tomorrow).
+    /// `yd` (yesterday), `nd` (tomorrow), `sd` (the same day as the date before).
     pub fn from_captures(caps: &Captures, numerals: &HashMap<char, u32>) -> RawDate {
         let num = |name: &str| caps.name(name).and_then(|m| m.as_str().parse::<u32>().ok());
         let cyear = |name: &str| {
@@ -170,6 +173,7 @@ impl RawDate {
             end_day: num("d2").or_else(|| small("cd2")),
             relative,
             day_offset,
+            same_day: caps.name("sd").is_some(),
         }
     }
 
@@ -179,6 +183,16 @@ impl RawDate {
     pub fn resolve(&self, ctx: Context) -> Option<DateValue> {
         if let Some(offset) = self.day_offset {
             return self.resolve_day_offset(offset, ctx.document?);
+        }
+        if self.same_day {
+            let day = [ctx.previous, ctx.document]
+                .into_iter()
+                .flatten()
+                .find(|p| p.day.is_some())?;
+            return Some(DateValue {
+                start: day,
+                end: day,
+            });
         }
         let doc = ctx.document.or(ctx.previous);
         let near = ctx.previous.or(ctx.document);
