@@ -91,18 +91,30 @@ pub fn extract(rules: &Rules, document: Document) -> Extraction {
 /// `出席会议`: the meeting is the last event named before, in this paragraph or an earlier
 /// one. With no event named before, the anaphor is left to the relation stage, which knows
 /// the meetings its rules name (`Target::Unresolved`); a word of the lexicon's
-/// `unnamed_meeting` (`峰会`) may there name the document's own meeting.
+/// `unnamed_meeting` (`峰会`) may there name the document's own meeting. A document anaphor
+/// (`该公约`) is the last document named before whose name holds its word; with none, it
+/// names nothing.
 fn resolve_anaphors(rules: &Rules, texts: &[&str], mentions: &mut [Vec<Mention>]) {
-    let mut last: Option<Target> = None;
+    let mut last_event: Option<Target> = None;
+    let mut documents: Vec<(String, Target)> = Vec::new();
     for (text, paragraph) in texts.iter().zip(mentions.iter_mut()) {
-        for m in paragraph.iter_mut() {
+        let word_of = |m: &Mention| -> String {
+            text.chars().skip(m.start).take(m.end - m.start).collect()
+        };
+        paragraph.retain_mut(|m| {
             match (&m.target, m.kind) {
+                (Target::Anaphor, Kind::Document) => {
+                    let word = word_of(m);
+                    match documents.iter().rev().find(|(name, _)| name.contains(&word)) {
+                        Some((_, t)) => m.target = t.clone(),
+                        None => return false,
+                    }
+                }
                 (Target::Anaphor, _) => {
-                    m.target = match &last {
+                    m.target = match &last_event {
                         Some(t) => t.clone(),
                         None => {
-                            let word: String =
-                                text.chars().skip(m.start).take(m.end - m.start).collect();
+                            let word = word_of(m);
                             let own = rules
                                 .unnamed_meeting
                                 .as_ref()
@@ -111,10 +123,12 @@ fn resolve_anaphors(rules: &Rules, texts: &[&str], mentions: &mut [Vec<Mention>]
                         }
                     }
                 }
-                (t, Kind::Event) => last = Some(t.clone()),
+                (t, Kind::Event) => last_event = Some(t.clone()),
+                (t, Kind::Document) => documents.push((word_of(m), t.clone())),
                 _ => {}
             }
-        }
+            true
+        });
     }
 }
 
