@@ -1,8 +1,9 @@
 //! The published vocabulary, `ontology/accord.ttl`: every predicate, class and datatype accord
 //! writes — over the bundled corpus, the gazetteer, the generalisation set and the genre
 //! samples — is declared there, and every term of accord's namespace is documented (labels in
-//! English and Chinese, a comment, a domain and a range). `ontology/shapes.ttl` names only
-//! declared terms. Both files are read with Oxigraph's parser.
+//! English and Chinese, a comment, a domain and a range). `ontology/shapes.ttl` and the JSON-LD
+//! context `ontology/context.jsonld` name only declared terms. The Turtle files are read with
+//! Oxigraph's parser.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -357,5 +358,33 @@ fn the_shapes_name_only_declared_terms() {
     assert!(
         shapes.iter().filter(|t| t.object == node_shape).count() >= 10,
         "too few sh:NodeShape in ontology/shapes.ttl"
+    );
+}
+
+#[test]
+fn the_json_ld_context_names_only_declared_terms() {
+    let ont = Ontology::load();
+    let acc = acc();
+    let context: serde_json::Value =
+        serde_json::from_str(accord::export::CONTEXT).expect("context.jsonld is JSON");
+    let terms = context["@context"].as_object().expect("an @context object");
+    let mut undeclared = Vec::new();
+    for (name, definition) in terms {
+        let id = match definition {
+            serde_json::Value::String(s) => s.as_str(),
+            serde_json::Value::Object(o) => o.get("@id").and_then(|v| v.as_str()).unwrap_or(""),
+            _ => "",
+        };
+        if let Some(local) = id.strip_prefix("acc:") {
+            let iri = format!("{acc}{local}");
+            if ont.types(&iri).is_empty() {
+                undeclared.push(format!("{name} → {iri}"));
+            }
+        }
+    }
+    assert!(
+        undeclared.is_empty(),
+        "ontology/context.jsonld names terms ontology/accord.ttl does not declare:\n{}",
+        undeclared.join("\n")
     );
 }
