@@ -7,22 +7,13 @@ use std::fs;
 use accord::eval::{self, Outcome};
 use accord::read::decode;
 
-use crate::support::{accord, evaluate_cases, root, rules, stdout, trap_lines};
+use crate::support::{accord, evaluate_cases, facts_files, root, rules, stdout, trap_lines};
 
 fn outcome() -> Outcome {
-    let mut files: Vec<_> = fs::read_dir(root().join("tests/data/genre"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    files.sort();
     let mut total = Outcome::default();
     let mut cases = 0;
-    for f in files
-        .iter()
-        .filter(|f| f.extension().is_some_and(|e| e == "facts"))
-    {
-        let (o, n) = evaluate_cases(f);
+    for f in facts_files(&root().join("tests/data/genre")) {
+        let (o, n) = evaluate_cases(&f);
         total.merge(o);
         cases += n;
     }

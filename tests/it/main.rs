@@ -5,4 +5,5 @@ mod examples;
 mod genre;
 mod input;
 mod moscow;
+mod ontology;
 mod support;

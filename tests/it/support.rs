@@ -61,3 +61,59 @@ pub fn evaluate_cases(path: &Path) -> (Outcome, usize) {
     }
     (total, parsed.cases.len())
 }
+
+/// The cases of a `.facts` file whose cases are documents of their own, as `accord eval`
+/// reads them: each case's paragraphs, then its `date:` as the date line under the text. Keys
+/// name the folder, the file and the case (`genre-dates-3`), so the cases of several files are
+/// distinct documents.
+pub fn case_documents(path: &Path) -> Vec<accord::read::Document> {
+    let name = |p: Option<&std::ffi::OsStr>| p.unwrap().to_string_lossy().into_owned();
+    let prefix = format!(
+        "{}-{}",
+        name(path.parent().and_then(Path::file_name)),
+        name(path.file_stem())
+    );
+    let parsed = eval::parse(
+        &std::fs::read_to_string(path).unwrap(),
+        &path.display().to_string(),
+    )
+    .unwrap();
+    assert!(
+        parsed.documents.is_empty(),
+        "{}: cases of % documents",
+        path.display()
+    );
+    parsed
+        .cases
+        .iter()
+        .enumerate()
+        .map(|(i, case)| {
+            let text = match &case.date {
+                Some(date) => {
+                    let [y, m, d] = date
+                        .splitn(3, '-')
+                        .map(|p| p.parse::<u32>().unwrap())
+                        .collect::<Vec<_>>()[..]
+                    else {
+                        panic!("{}:{}: bad date {date:?}", path.display(), case.line)
+                    };
+                    format!("{}\n{y}年{m}月{d}日", case.text)
+                }
+                None => case.text.clone(),
+            };
+            accord::read::decode(&format!("{prefix}-{}", i + 1), "case", text.as_bytes()).unwrap()
+        })
+        .collect()
+}
+
+/// The `.facts` files of a folder, sorted.
+pub fn facts_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|f| f.extension().is_some_and(|e| e == "facts"))
+        .collect();
+    files.sort();
+    files
+}
