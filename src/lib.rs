@@ -98,14 +98,17 @@ fn resolve_anaphors(rules: &Rules, texts: &[&str], mentions: &mut [Vec<Mention>]
     let mut last_event: Option<Target> = None;
     let mut documents: Vec<(String, Target)> = Vec::new();
     for (text, paragraph) in texts.iter().zip(mentions.iter_mut()) {
-        let word_of = |m: &Mention| -> String {
-            text.chars().skip(m.start).take(m.end - m.start).collect()
-        };
+        let word_of =
+            |m: &Mention| -> String { text.chars().skip(m.start).take(m.end - m.start).collect() };
         paragraph.retain_mut(|m| {
             match (&m.target, m.kind) {
                 (Target::Anaphor, Kind::Document) => {
                     let word = word_of(m);
-                    match documents.iter().rev().find(|(name, _)| name.contains(&word)) {
+                    match documents
+                        .iter()
+                        .rev()
+                        .find(|(name, _)| name.contains(&word))
+                    {
                         Some((_, t)) => m.target = t.clone(),
                         None => return false,
                     }
