@@ -377,22 +377,28 @@ impl Builder<'_> {
     }
 }
 
-/// The organisation named most often (ties: the first in rule order): the one whose member
-/// states a bare `成员国` stands for.
+/// The organisation named most often, in meeting names too (ties: the one named first): the
+/// one whose member states a bare `成员国` stands for. A text's own meeting usually carries its
+/// organisation in its name (上海合作组织成员国元首理事会会议), while other bodies are named once
+/// each in passing (独联体执委会主席, 集安组织秘书长).
 fn main_organisation(rules: &Rules, mentions: &[Vec<Mention>]) -> Option<usize> {
-    let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
+    // Per organisation: how often it is named, and the order in which it was first named.
+    let mut counts: BTreeMap<usize, (usize, usize)> = BTreeMap::new();
+    // A name outside meeting names counts twice: a meeting of another body may be named in
+    // passing (金砖国家领导人新德里会晤期间) in a text about one body (新开发银行).
+    let mut count = |i: usize, weight: usize| {
+        let first = counts.len();
+        counts.entry(i).or_insert((0, first)).0 += weight;
+    };
     let (automaton, targets) = &rules.organisations;
-    // Organisations named only inside meeting names count when the text names none outside.
-    let mut in_names: BTreeMap<usize, usize> = BTreeMap::new();
     for m in mentions.iter().flatten() {
         if let Some(i) = m.owner {
-            *counts.entry(i).or_default() += 1;
+            count(i, 1);
         }
         // A meeting found whole names its organisation too (集体安全条约组织特别峰会): the
         // shortest organisation at each place in its name (上合组织, not 上合组织成员国元首理事会).
         if let (Kind::Event, Target::Text(label)) = (m.kind, &m.target) {
             for found in automaton.find_iter(label.as_str()) {
-                let counts = &mut in_names;
                 let mut owner = targets[found.pattern().as_usize()];
                 let mut text = &label[found.start()..found.end()];
                 while let Some((last, _)) = text.char_indices().last() {
@@ -402,25 +408,20 @@ fn main_organisation(rules: &Rules, mentions: &[Vec<Mention>]) -> Option<usize> 
                         None => break,
                     }
                 }
-                *counts.entry(owner).or_default() += 1;
+                count(owner, 1);
             }
         }
         match m.target {
-            Target::Entity(i) if rules.entities[i].kind == Kind::Organization => {
-                *counts.entry(i).or_default() += 1
-            }
+            Target::Entity(i) if rules.entities[i].kind == Kind::Organization => count(i, 2),
             Target::Group {
                 of: GroupOf::Organisation(i),
-            } => *counts.entry(i).or_default() += 1,
+            } => count(i, 2),
             _ => {}
         }
     }
-    if counts.is_empty() {
-        counts = in_names;
-    }
     counts
         .into_iter()
-        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+        .max_by(|a, b| (a.1).0.cmp(&(b.1).0).then((b.1).1.cmp(&(a.1).1)))
         .map(|(i, _)| i)
 }
 
