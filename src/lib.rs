@@ -95,7 +95,8 @@ pub fn extract(rules: &Rules, document: Document) -> Extraction {
 /// (`该公约`) is the last document named before whose name holds its word; with none, it
 /// names nothing.
 fn resolve_anaphors(rules: &Rules, texts: &[&str], mentions: &mut [Vec<Mention>]) {
-    let mut last_event: Option<Target> = None;
+    // Events and documents named so far: their names as written and what they stand for.
+    let mut events: Vec<(String, Target)> = Vec::new();
     let mut documents: Vec<(String, Target)> = Vec::new();
     for (text, paragraph) in texts.iter().zip(mentions.iter_mut()) {
         let word_of =
@@ -114,10 +115,16 @@ fn resolve_anaphors(rules: &Rules, texts: &[&str], mentions: &mut [Vec<Mention>]
                     }
                 }
                 (Target::Anaphor, _) => {
-                    m.target = match &last_event {
-                        Some(t) => t.clone(),
+                    let word = word_of(m);
+                    // `会议` does not point back to talks (`会谈`); `会谈` may.
+                    let talks = rules.is_talks(&word);
+                    let antecedent = events
+                        .iter()
+                        .rev()
+                        .find(|(name, _)| talks || !rules.is_talks(name));
+                    m.target = match antecedent {
+                        Some((_, t)) => t.clone(),
                         None => {
-                            let word = word_of(m);
                             let own = rules
                                 .unnamed_meeting
                                 .as_ref()
@@ -126,7 +133,7 @@ fn resolve_anaphors(rules: &Rules, texts: &[&str], mentions: &mut [Vec<Mention>]
                         }
                     }
                 }
-                (t, Kind::Event) => last_event = Some(t.clone()),
+                (t, Kind::Event) => events.push((word_of(m), t.clone())),
                 (t, Kind::Document) => documents.push((word_of(m), t.clone())),
                 _ => {}
             }

@@ -98,6 +98,7 @@ pub fn relate(
             .filter(|m| m.end <= range.end)
             .collect();
         let mut sentence = Sentence::new(
+            rules,
             &chars,
             range.clone(),
             &local,
@@ -132,11 +133,16 @@ pub fn relate(
         }
         // A meeting only referred to (`落实新德里峰会共识`) is not the meeting the text goes on
         // about: `$event` moves to a meeting that takes part in a fact of the sentence.
-        if let Some(event) = sentence.last_event().filter(|e| {
-            found
-                .iter()
-                .any(|(s, _, o, ..)| same_event(s, e) || same_event(o, e))
-        }) {
+        // Talks (`会谈`) are no meeting that `$event` stands for.
+        if let Some(event) = sentence
+            .last_event()
+            .filter(|e| !matches!(e, Node::Text { label, .. } if rules.is_talks(label)))
+            .filter(|e| {
+                found
+                    .iter()
+                    .any(|(s, _, o, ..)| same_event(s, e) || same_event(o, e))
+            })
+        {
             *last_event = Some(event);
         }
         for (subject, predicate, object, rule, role) in propagate_event_dates(found) {
@@ -186,6 +192,7 @@ struct Sentence<'a> {
 
 impl<'a> Sentence<'a> {
     fn new(
+        rules: &Rules,
         chars: &'a [char],
         range: Range<usize>,
         mentions: &[&Mention],
@@ -193,12 +200,22 @@ impl<'a> Sentence<'a> {
         event: Option<Node>,
     ) -> Sentence<'a> {
         // A mention that names nothing yet (an anaphor with no meeting before) stays text.
+        // A meeting anaphor with no meeting named before it in its own sentence is the
+        // meeting the text goes on about (`$event`), not merely the last one named (a planned
+        // summit, a meeting referred to).
+        let mut named_here = false;
         let locals: Vec<Local> = mentions
             .iter()
             .filter_map(|m| {
+                let anaphor = m.kind == Kind::Event && rules.is_anaphor_rule(&m.rule);
+                let node = match &event {
+                    Some(e) if anaphor && !named_here => e.clone(),
+                    _ => node_of(m, event.as_ref())?,
+                };
+                named_here |= m.kind == Kind::Event && !anaphor;
                 Some(Local {
                     kind: m.kind,
-                    nodes: vec![node_of(m, event.as_ref())?],
+                    nodes: vec![node],
                     span: m.start..m.end,
                 })
             })

@@ -323,6 +323,9 @@ pub struct Rules {
     /// The words of a meeting anaphor (`在峰会上`) that, with no meeting named before, name the
     /// document's own meeting; other anaphors with nothing before name nothing.
     pub unnamed_meeting: Option<Regex>,
+    /// Names of bilateral talks (`会谈`): a meeting word (`会议`, `峰会`) or `$event` does not
+    /// refer back to them.
+    pub talks: Option<Regex>,
     /// Words that tell of a meeting held online: a document that has them gives no `heldIn`
     /// from where a participant sits.
     pub online: Option<Regex>,
@@ -343,6 +346,16 @@ pub struct Rules {
 }
 
 impl Rules {
+    /// Whether a mention found by this rule id is an anaphor (`出席会议`).
+    pub fn is_anaphor_rule(&self, rule: &str) -> bool {
+        self.patterns.iter().any(|p| p.anaphor && p.id == rule)
+    }
+
+    /// Whether an event of this name is bilateral talks (the lexicon's `talks`).
+    pub fn is_talks(&self, name: &str) -> bool {
+        self.talks.as_ref().is_some_and(|re| re.is_match(name))
+    }
+
     /// The rules compiled into the binary.
     pub fn embedded() -> Result<Rules, RulesError> {
         let files = EMBEDDED
@@ -440,6 +453,8 @@ struct RawFile {
     event_global: Option<Spanned<String>>,
     /// Anaphor words that name the document's own meeting when none was named before.
     unnamed_meeting: Option<Spanned<String>>,
+    /// Names of bilateral talks, which meeting words do not refer back to.
+    talks: Option<Spanned<String>>,
     /// Words that tell of a meeting held online (视频, 线上).
     online: Option<Spanned<String>>,
     /// Taiwan and Hong Kong words and their mainland forms (`视讯 = "视频"`).
@@ -580,6 +595,7 @@ struct Builder {
     plan_sentence: Option<Regex>,
     event_global: Option<Regex>,
     unnamed_meeting: Option<Regex>,
+    talks: Option<Regex>,
     online: Option<Regex>,
     list_gap: Option<String>,
     regional: Vec<(String, String)>,
@@ -691,6 +707,7 @@ fn compile(files: Vec<(String, String)>) -> Result<Rules, RulesError> {
         plan_sentence: b.plan_sentence,
         event_global: b.event_global,
         unnamed_meeting: b.unnamed_meeting,
+        talks: b.talks,
         online: b.online,
         regional: crate::normalize::Regional::new(&b.regional),
         offices: b.offices,
@@ -958,6 +975,9 @@ impl Builder {
         if let Some(unnamed) = raw.unnamed_meeting.take() {
             let anchored = Spanned::new(unnamed.span(), format!("^(?:{})$", unnamed.get_ref()));
             self.unnamed_meeting = compile_regex(&anchored, d);
+        }
+        if let Some(talks) = raw.talks.take() {
+            self.talks = compile_regex(&talks, d);
         }
         if let Some(plan) = raw.plan_sentence.take() {
             self.plan_sentence = compile_regex(&plan, d);
