@@ -132,17 +132,14 @@ pub fn relate(
             inherited = subject;
         }
         // A meeting only referred to (`落实新德里峰会共识`) is not the meeting the text goes on
-        // about: `$event` moves to a meeting that takes part in a fact of the sentence.
+        // about: `$event` moves to the last meeting that takes part in a fact of the sentence.
         // Talks (`会谈`) are no meeting that `$event` stands for.
-        if let Some(event) = sentence
-            .last_event()
-            .filter(|e| !matches!(e, Node::Text { label, .. } if rules.is_talks(label)))
-            .filter(|e| {
-                found
+        if let Some(event) = sentence.events().rev().find(|e| {
+            !matches!(e, Node::Text { label, .. } if rules.is_talks(label))
+                && found
                     .iter()
                     .any(|(s, _, o, ..)| same_event(s, e) || same_event(o, e))
-            })
-        {
+        }) {
             *last_event = Some(event);
         }
         for (subject, predicate, object, rule, role) in propagate_event_dates(found) {
@@ -246,9 +243,10 @@ impl<'a> Sentence<'a> {
         s
     }
 
-    /// The last event of the sentence, as its rules left it (dated where a rule dated it).
-    fn last_event(&self) -> Option<Node> {
-        self.tokens.iter().rev().find_map(|t| match t {
+    /// The events of the sentence in text order, as its rules left them (dated where a rule
+    /// dated them).
+    fn events(&self) -> impl DoubleEndedIterator<Item = Node> + '_ {
+        self.tokens.iter().filter_map(|t| match t {
             Token::Mention(i) if self.locals[*i].kind == Kind::Event => {
                 self.locals[*i].nodes.last().cloned().filter(|n| match n {
                     Node::Text { label, .. } => !label.is_empty(),
