@@ -74,7 +74,9 @@ enum Command {
         encoding: Option<&'static Encoding>,
     },
     /// Compare extraction with hand-written expected facts (`.facts` files) and print
-    /// per-predicate precision and recall, the wrong and the missed facts.
+    /// per-predicate precision and recall, the wrong and the missed facts, and the cases whose
+    /// text is not in the document. `% document` paths are read from the `.facts` file's
+    /// folder (or a folder above it).
     Eval {
         #[arg(value_name = "FACTS", required = true)]
         files: Vec<PathBuf>,
@@ -225,20 +227,28 @@ fn explain(rules: &Rules, path: &Path, encoding: Option<&'static Encoding>) -> R
     Ok(ExitCode::SUCCESS)
 }
 
+/// Evaluates `.facts` files and prints the report. A case whose text is in none of its file's
+/// documents is named on stderr and makes the exit status 1: its facts and traps count for
+/// nothing, which is most likely a mistyped case.
 fn eval(rules: &Rules, files: &[PathBuf]) -> Result<ExitCode> {
     let mut sections = Vec::new();
+    let mut unused = 0usize;
     for f in &facts_files(files)? {
         let text = fs::read_to_string(f).with_context(|| format!("{}", f.display()))?;
-        let parsed =
-            accord::eval::parse(&text, &f.display().to_string()).map_err(anyhow::Error::msg)?;
-        let base = Path::new(".");
-        for (doc, outcome) in
-            accord::eval::evaluate(rules, &parsed, base).map_err(anyhow::Error::msg)?
-        {
+        let name = f.display().to_string();
+        let parsed = accord::eval::parse(&text, &name)?;
+        let folder = std::path::absolute(f)
+            .with_context(|| name.clone())?
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let outcomes = accord::eval::evaluate(rules, &parsed, &folder)?;
+        unused += warn_unused_cases(&parsed, &outcomes);
+        for (doc, outcome) in outcomes {
             let title = if doc.is_empty() {
-                f.display().to_string()
+                name.clone()
             } else {
-                format!("{} on {doc}", f.display())
+                format!("{name} on {doc}")
             };
             let set = f
                 .parent()
@@ -258,7 +268,39 @@ fn eval(rules: &Rules, files: &[PathBuf]) -> Result<ExitCode> {
         writeln!(out, "{}", accord::eval::report(title, outcome))?;
     }
     out.flush()?;
+    if unused > 0 {
+        eprintln!("accord: {unused} cases found in none of their documents (named above)");
+        return Ok(ExitCode::from(1));
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Names on stderr the cases absent from every document they were compared with, and counts
+/// them. (A case absent from one copy of a text but present in another is only listed in the
+/// report.)
+fn warn_unused_cases(
+    parsed: &accord::eval::FactsFile,
+    outcomes: &[(String, accord::eval::Outcome)],
+) -> usize {
+    let absent_everywhere = |line: usize| {
+        outcomes
+            .iter()
+            .all(|(_, o)| o.absent.iter().any(|c| c.line == line))
+    };
+    let unused: Vec<_> = parsed
+        .cases
+        .iter()
+        .filter(|c| absent_everywhere(c.line))
+        .collect();
+    for c in &unused {
+        eprintln!(
+            "accord: {}:{}: case text found in no document: {}",
+            parsed.name,
+            c.line,
+            accord::eval::abridged(&c.text, 40)
+        );
+    }
+    unused.len()
 }
 
 /// The `.facts` files named, a folder standing for the `.facts` files in it (sorted).
