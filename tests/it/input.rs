@@ -110,17 +110,18 @@ fn gb18030_copy_is_detected_and_can_be_named() {
 }
 
 #[test]
-fn crlf_line_ends_give_the_same_facts() {
-    let text = moscow().replace('\n', "\r\n");
-    assert!(text.contains("\r\n"));
-    let doc = decode("crlf", "crlf.txt", text.as_bytes()).unwrap();
-    let a = accord::extract(rules(), doc);
+fn crlf_and_cr_line_ends_give_the_same_facts() {
     let b = accord::extract(
         rules(),
         decode("lf", "lf.txt", moscow().as_bytes()).unwrap(),
     );
-    assert_eq!(a.facts, b.facts);
-    assert_eq!(a.segmented.paragraphs.len(), b.segmented.paragraphs.len());
+    for end in ["\r\n", "\r"] {
+        let text = moscow().replace('\n', end);
+        let doc = decode("crlf", "crlf.txt", text.as_bytes()).unwrap();
+        let a = accord::extract(rules(), doc);
+        assert_eq!(a.facts, b.facts, "{end:?}");
+        assert_eq!(a.segmented.paragraphs.len(), b.segmented.paragraphs.len());
+    }
 }
 
 #[test]
@@ -316,6 +317,11 @@ fn a_missing_path_or_rules_folder_is_reported_once() {
     let err = stderr(&out);
     assert_eq!(count(&err, "norules"), 1, "{err}");
     assert_eq!(count(&err, "os error"), 1, "{err}");
+    for args in [&["explain", "gone.txt"][..], &["eval", "gone.facts"]] {
+        let out = accord(tmp.path(), args);
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(count(&stderr(&out), "os error"), 1, "{}", stderr(&out));
+    }
 }
 
 #[test]
