@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::graph::{self, DocGraph, Entity};
 use crate::read::{self, Document};
@@ -33,73 +33,146 @@ pub struct Expected {
     pub line: usize,
 }
 
+/// A `.facts` file that cannot be used: each error names the file and, where there is one,
+/// the line.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FactsError {
+    #[error("{file}:{line}: {message}")]
+    Syntax {
+        file: String,
+        line: usize,
+        message: String,
+    },
+    /// Without a case a file would measure nothing and report precision and recall 1.
+    #[error("{file}: no case (`@ text` line) in this file")]
+    NoCase { file: String },
+    #[error("{file}:{line}: document {document:?} not found in {folder} or a folder above it")]
+    DocumentNotFound {
+        file: String,
+        line: usize,
+        document: String,
+        folder: String,
+    },
+    #[error("{file}:{line}: {error}")]
+    Read {
+        file: String,
+        line: usize,
+        error: read::ReadError,
+    },
+}
+
+/// A `% document PATH` line: a document the cases are sentences of.
+#[derive(Clone, Debug)]
+pub struct DocumentRef {
+    /// The path as written, relative to the `.facts` file's folder (or a folder above it).
+    pub path: String,
+    pub line: usize,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct FactsFile {
+    /// The name errors and reports give the file (its path).
+    pub name: String,
     /// Documents the cases are sentences of (`% document PATH`); empty when every case is a
     /// document of its own.
-    pub documents: Vec<String>,
+    pub documents: Vec<DocumentRef>,
     pub cases: Vec<Case>,
 }
 
-pub fn parse(text: &str, name: &str) -> Result<FactsFile, String> {
-    let mut file = FactsFile::default();
+/// Parses a `.facts` file; a line that is none of the forms of `tests/data/README.md`, and a
+/// file without a case, are errors.
+pub fn parse(text: &str, name: &str) -> Result<FactsFile, FactsError> {
+    let mut file = FactsFile {
+        name: name.to_string(),
+        ..FactsFile::default()
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (n, raw) in text.lines().enumerate() {
         let line = raw.trim();
-        let at = || format!("{name}:{}", n + 1);
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        if let Some(doc) = line.strip_prefix("% document ") {
-            file.documents.push(doc.trim().to_string());
-        } else if let Some(text) = line.strip_prefix('@') {
-            file.cases.push(Case {
-                text: text.trim().to_string(),
-                line: n + 1,
-                date: None,
-                facts: Vec::new(),
-            });
-        } else if let Some(more) = line.strip_prefix('+') {
-            let case = file
-                .cases
-                .last_mut()
-                .ok_or_else(|| format!("{}: `+` paragraph before any case", at()))?;
-            case.text.push('\n');
-            case.text.push_str(more.trim());
-        } else if let Some(date) = line.strip_prefix("date:") {
-            let case = file
-                .cases
-                .last_mut()
-                .ok_or_else(|| format!("{}: date before any case", at()))?;
-            case.date = Some(date.trim().to_string());
-        } else {
-            let case = file
-                .cases
-                .last_mut()
-                .ok_or_else(|| format!("{}: fact before any case", at()))?;
-            let (negative, body) = match line.strip_prefix('!') {
-                Some(rest) => (true, rest.trim()),
-                None => (false, line),
-            };
-            let parts: Vec<&str> = body.split_whitespace().collect();
-            let [subject, predicate, object] = parts[..] else {
-                return Err(format!(
-                    "{}: expected `subject predicate object`, found {body:?}",
-                    at()
-                ));
-            };
-            if !crate::rules::PREDICATES.contains(&predicate) {
-                return Err(format!("{}: unknown predicate {predicate:?}", at()));
-            }
-            case.facts.push(Expected {
-                subject: subject.into(),
-                predicate: predicate.into(),
-                object: object.into(),
-                negative,
-                line: n + 1,
-            });
-        }
+        parse_line(&mut file, line, n + 1).map_err(|message| FactsError::Syntax {
+            file: name.to_string(),
+            line: n + 1,
+            message,
+        })?;
+    }
+    if file.cases.is_empty() {
+        return Err(FactsError::NoCase {
+            file: name.to_string(),
+        });
     }
     Ok(file)
+}
+
+fn parse_line(file: &mut FactsFile, line: &str, number: usize) -> Result<(), String> {
+    if let Some(rest) = line.strip_prefix('%') {
+        let path = rest
+            .trim()
+            .strip_prefix("document")
+            .filter(|p| p.starts_with(char::is_whitespace))
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| format!("expected `% document PATH`, found {line:?}"))?;
+        file.documents.push(DocumentRef {
+            path: path.to_string(),
+            line: number,
+        });
+    } else if let Some(text) = line.strip_prefix('@') {
+        if text.trim().is_empty() {
+            return Err("empty case: write its text after `@`".into());
+        }
+        file.cases.push(Case {
+            text: text.trim().to_string(),
+            line: number,
+            date: None,
+            facts: Vec::new(),
+        });
+    } else if let Some(more) = line.strip_prefix('+') {
+        let case = last_case(file, "`+` paragraph")?;
+        case.text.push('\n');
+        case.text.push_str(more.trim());
+    } else if let Some(date) = line.strip_prefix("date:") {
+        let date = date.trim();
+        date_line(date)?;
+        last_case(file, "date")?.date = Some(date.to_string());
+    } else {
+        let fact = parse_fact(line, number)?;
+        last_case(file, "fact")?.facts.push(fact);
+    }
+    Ok(())
+}
+
+/// The case a `+`, `date:` or fact line belongs to.
+fn last_case<'a>(file: &'a mut FactsFile, what: &str) -> Result<&'a mut Case, String> {
+    let case = file.cases.last_mut();
+    case.ok_or_else(|| format!("{what} before any case (`@ text`)"))
+}
+
+/// `S predicate O`, or `! S predicate O` for a trap.
+fn parse_fact(line: &str, number: usize) -> Result<Expected, String> {
+    let (negative, body) = match line.strip_prefix('!') {
+        Some(rest) => (true, rest.trim()),
+        None => (false, line),
+    };
+    let parts: Vec<&str> = body.split_whitespace().collect();
+    let [subject, predicate, object] = parts[..] else {
+        return Err(format!(
+            "expected `subject predicate object`, found {body:?}"
+        ));
+    };
+    if !crate::rules::PREDICATES.contains(&predicate) {
+        return Err(format!("unknown predicate {predicate:?}"));
+    }
+    Ok(Expected {
+        subject: subject.into(),
+        predicate: predicate.into(),
+        object: object.into(),
+        negative,
+        line: number,
+    })
 }
 
 /// An extracted fact, with names for display and for matching.
@@ -290,8 +363,9 @@ pub struct Outcome {
     pub missed: Vec<Expected>,
     /// Traps fallen into: `!` facts that were extracted.
     pub traps: Vec<Expected>,
-    /// Expected facts whose case text is not in the document (not counted).
-    pub absent_cases: usize,
+    /// Cases whose text is not in the document: their facts and traps are not counted, so a
+    /// mistyped case must show here rather than vanish.
+    pub absent: Vec<Case>,
     /// Entities the expected facts name (dates aside), and how many of them the text's
     /// mentions name as a typed entity.
     pub entities_named: usize,
@@ -315,7 +389,7 @@ impl Outcome {
         self.wrong_cases.extend(o.wrong_cases);
         self.missed.extend(o.missed);
         self.traps.extend(o.traps);
-        self.absent_cases += o.absent_cases;
+        self.absent.extend(o.absent);
         self.entities_named += o.entities_named;
         self.entities_typed += o.entities_typed;
     }
@@ -335,11 +409,9 @@ fn squeeze(s: &str) -> String {
 pub fn compare(rules: &Rules, found: &[Found], cases: &[&Case], whole_text: &str) -> Outcome {
     let mut out = Outcome::default();
     let text = squeeze(whole_text);
-    let present: Vec<&&Case> = cases
-        .iter()
-        .filter(|c| text.contains(&squeeze(&c.text)))
-        .collect();
-    out.absent_cases = cases.len() - present.len();
+    let (present, absent): (Vec<&&Case>, Vec<&&Case>) =
+        cases.iter().partition(|c| text.contains(&squeeze(&c.text)));
+    out.absent = absent.into_iter().map(|c| (*c).clone()).collect();
     let matches = |f: &Found, e: &Expected| {
         f.predicate == e.predicate
             && f.subject.matches(rules, &e.subject)
@@ -429,92 +501,135 @@ pub fn run_document(rules: &Rules, doc: Document) -> (Extraction, Vec<Found>) {
     (x, found)
 }
 
-/// Evaluates a `.facts` file: against its `% document`s, or each case as a document.
+/// Evaluates a `.facts` file: against its `% document`s, or each case as a document. `folder`
+/// is the `.facts` file's folder: document paths resolve against it, or against the nearest
+/// folder above it that holds them, never against the working folder.
 pub fn evaluate(
     rules: &Rules,
     file: &FactsFile,
-    base: &Path,
-) -> Result<Vec<(String, Outcome)>, String> {
-    let mut results = Vec::new();
+    folder: &Path,
+) -> Result<Vec<(String, Outcome)>, FactsError> {
     if file.documents.is_empty() {
-        let mut total = Outcome::default();
-        for (i, case) in file.cases.iter().enumerate() {
-            // The document date goes under the text as the date line of a signature block.
-            let text = match &case.date {
-                Some(d) => format!("{}\n{}", case.text, date_line(d)?),
-                None => case.text.clone(),
-            };
-            let doc = read::decode(&format!("case-{}", i + 1), "case", text.as_bytes())
-                .map_err(|e| e.to_string())?;
-            let (x, found) = run_document(rules, doc);
-            // The case is the whole document: compare in the clean (simplified) text.
-            let clean: String = x
-                .segmented
-                .paragraphs
-                .iter()
-                .map(|p| p.text.as_str())
-                .collect();
-            let case = Case {
-                text: clean.clone(),
-                ..case.clone()
-            };
-            let mut outcome = compare(rules, &found, &[&case], &clean);
-            (outcome.entities_named, outcome.entities_typed) = count_typed(rules, &x, &[&case]);
-            total.merge(outcome);
-        }
-        results.push((String::new(), total));
-    } else {
-        let cases: Vec<&Case> = file.cases.iter().collect();
-        for d in &file.documents {
-            let doc = read::read_file(&base.join(d)).map_err(|e| e.to_string())?;
-            let (x, found) = run_document(rules, doc);
-            let text: String = x
-                .segmented
-                .paragraphs
-                .iter()
-                .map(|p| p.text.as_str())
-                .collect();
-            let mut outcome = compare(rules, &found, &cases, &text);
-            (outcome.entities_named, outcome.entities_typed) = count_typed(rules, &x, &cases);
-            results.push((d.clone(), outcome));
-        }
+        return Ok(vec![(String::new(), evaluate_cases(rules, file)?)]);
+    }
+    let cases: Vec<&Case> = file.cases.iter().collect();
+    let mut results = Vec::new();
+    for d in &file.documents {
+        let read_error = |error| FactsError::Read {
+            file: file.name.clone(),
+            line: d.line,
+            error,
+        };
+        let doc = read::read_file(&locate(file, d, folder)?).map_err(read_error)?;
+        let (x, found) = run_document(rules, doc);
+        let text: String = x
+            .segmented
+            .paragraphs
+            .iter()
+            .map(|p| p.text.as_str())
+            .collect();
+        let mut outcome = compare(rules, &found, &cases, &text);
+        // Entities of cases the text does not hold are not the text's to type.
+        let present: Vec<&Case> = cases
+            .iter()
+            .copied()
+            .filter(|c| outcome.absent.iter().all(|a| a.line != c.line))
+            .collect();
+        (outcome.entities_named, outcome.entities_typed) = count_typed(rules, &x, &present);
+        results.push((d.path.clone(), outcome));
     }
     Ok(results)
 }
 
+/// Each case is a document of its own.
+fn evaluate_cases(rules: &Rules, file: &FactsFile) -> Result<Outcome, FactsError> {
+    let mut total = Outcome::default();
+    for (i, case) in file.cases.iter().enumerate() {
+        let syntax = |message| FactsError::Syntax {
+            file: file.name.clone(),
+            line: case.line,
+            message,
+        };
+        // The document date goes under the text as the date line of a signature block.
+        let text = match &case.date {
+            Some(d) => format!("{}\n{}", case.text, date_line(d).map_err(syntax)?),
+            None => case.text.clone(),
+        };
+        let doc =
+            read::decode(&format!("case-{}", i + 1), "case", text.as_bytes()).map_err(|error| {
+                FactsError::Read {
+                    file: file.name.clone(),
+                    line: case.line,
+                    error,
+                }
+            })?;
+        let (x, found) = run_document(rules, doc);
+        // The case is the whole document: compare in the clean (simplified) text.
+        let clean: String = x
+            .segmented
+            .paragraphs
+            .iter()
+            .map(|p| p.text.as_str())
+            .collect();
+        let case = Case {
+            text: clean.clone(),
+            ..case.clone()
+        };
+        let mut outcome = compare(rules, &found, &[&case], &clean);
+        (outcome.entities_named, outcome.entities_typed) = count_typed(rules, &x, &[&case]);
+        total.merge(outcome);
+    }
+    Ok(total)
+}
+
+/// The file a `% document` line names: its path from `folder` or, for a file kept beside the
+/// `.facts` files' tree (a corpus at the root of a project), from the nearest folder above.
+/// `folder` is made absolute first, so the working folder never takes part.
+fn locate(file: &FactsFile, d: &DocumentRef, folder: &Path) -> Result<PathBuf, FactsError> {
+    let folder = std::path::absolute(folder).unwrap_or_else(|_| folder.to_path_buf());
+    folder
+        .ancestors()
+        .map(|dir| dir.join(&d.path))
+        .find(|p| p.is_file())
+        .ok_or_else(|| FactsError::DocumentNotFound {
+            file: file.name.clone(),
+            line: d.line,
+            document: d.path.clone(),
+            folder: folder.display().to_string(),
+        })
+}
+
 /// `2022-09-16` → `2022年9月16日`.
 fn date_line(iso: &str) -> Result<String, String> {
-    let parts: Vec<u32> = iso
-        .split('-')
-        .map(|p| p.parse().map_err(|_| format!("bad date {iso:?}")))
-        .collect::<Result<_, _>>()?;
-    match parts[..] {
-        [y, m, d] => Ok(format!("{y}年{m}月{d}日")),
-        _ => Err(format!("bad date {iso:?}: write YYYY-MM-DD")),
-    }
+    use chrono::Datelike;
+    let d = chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d")
+        .map_err(|_| format!("bad date {iso:?}: write YYYY-MM-DD"))?;
+    Ok(format!("{}年{}月{}日", d.year(), d.month(), d.day()))
 }
 
 /// One line per evaluated file, then one per folder of several files (a set): facts correct,
-/// wrong and missed, precision, recall, traps fallen into, share of named entities typed.
+/// wrong and missed, precision, recall, traps fallen into, share of named entities typed, and
+/// cases whose text is not in the document (not counted).
 pub fn summary(sections: &[(String, String, Outcome)]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:<66} {:>7} {:>6} {:>6} {:>9} {:>6} {:>5} {:>6}",
-        "set", "correct", "wrong", "missed", "precision", "recall", "traps", "typed"
+        "{:<66} {:>7} {:>6} {:>6} {:>9} {:>6} {:>5} {:>6} {:>6}",
+        "set", "correct", "wrong", "missed", "precision", "recall", "traps", "typed", "absent"
     );
     let mut row = |name: &str, o: &Outcome| {
         let t = o.total();
         let _ = writeln!(
             s,
-            "{name:<66} {:>7} {:>6} {:>6} {:>9.3} {:>6.3} {:>5} {:>6.3}",
+            "{name:<66} {:>7} {:>6} {:>6} {:>9.3} {:>6.3} {:>5} {:>6.3} {:>6}",
             t.correct,
             t.wrong,
             t.missed,
             t.precision(),
             t.recall(),
             o.traps.len(),
-            o.typed_share()
+            o.typed_share(),
+            o.absent.len()
         );
     };
     for (_, title, o) in sections {
@@ -573,6 +688,7 @@ pub fn report(title: &str, o: &Outcome) -> String {
         o.entities_typed,
         o.typed_share()
     );
+    write_absent(&mut s, &o.absent);
     let _ = writeln!(s, "\ntraps fallen into: {}", o.traps.len());
     for e in &o.traps {
         let _ = writeln!(
@@ -603,4 +719,30 @@ pub fn report(title: &str, o: &Outcome) -> String {
         );
     }
     s
+}
+
+/// Cases not found in the text, with what was not counted because of them.
+fn write_absent(s: &mut String, absent: &[Case]) {
+    let _ = writeln!(s, "\ncases not found in the text: {}", absent.len());
+    for c in absent {
+        let traps = c.facts.iter().filter(|e| e.negative).count();
+        let _ = writeln!(
+            s,
+            "  line {}: {} facts and {traps} traps not counted: {}",
+            c.line,
+            c.facts.len() - traps,
+            abridged(&c.text, 40)
+        );
+    }
+}
+
+/// The first `max` characters of a case's text (its first paragraph), `…` when cut.
+pub fn abridged(text: &str, max: usize) -> String {
+    let first = text.lines().next().unwrap_or_default();
+    if first.chars().count() <= max && first.len() == text.len() {
+        return first.to_string();
+    }
+    let mut cut: String = first.chars().take(max).collect();
+    cut.push('…');
+    cut
 }

@@ -13,6 +13,7 @@ use accord::rules::Rules;
 use accord::store::{DocumentEntry, Store};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
+use encoding_rs::Encoding;
 use oxigraph::io::{RdfFormat, RdfSerializer};
 use oxigraph::model::Term;
 use oxigraph::sparql::QueryResults;
@@ -38,14 +39,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Extract facts from text files (folders are walked for *.txt) into the store, then
-    /// write graph.ttl, graph.nq, graph.trig, graph.jsonld, graph.dot and graph.graphml of
-    /// the documents, and entities.ttl of the gazetteer. Re-extracting a file replaces its
-    /// graph.
+    /// Extract facts from text files (folders are walked for *.txt, any case) into the store,
+    /// then write graph.ttl, graph.nq, graph.trig, graph.jsonld, graph.dot and graph.graphml
+    /// of the documents, and entities.ttl of the gazetteer. Re-extracting a file replaces its
+    /// graph. Files that cannot be read are named and skipped (exit status 1).
     Extract {
         /// Files or folders; default: the bundled corpus/.
         #[arg(value_name = "PATH", default_values = ["corpus"])]
         paths: Vec<PathBuf>,
+        /// Read every file in this encoding instead of detecting it (gb18030, big5,
+        /// utf-16le, utf-16be, utf-8, …).
+        #[arg(long, value_name = "LABEL", value_parser = accord::read::encoding_for_label)]
+        encoding: Option<&'static Encoding>,
     },
     /// Run a SPARQL query over the union of all documents.
     Query {
@@ -64,9 +69,14 @@ enum Command {
     Explain {
         #[arg(value_name = "FILE")]
         file: PathBuf,
+        /// Read the file in this encoding instead of detecting it.
+        #[arg(long, value_name = "LABEL", value_parser = accord::read::encoding_for_label)]
+        encoding: Option<&'static Encoding>,
     },
     /// Compare extraction with hand-written expected facts (`.facts` files) and print
-    /// per-predicate precision and recall, the wrong and the missed facts.
+    /// per-predicate precision and recall, the wrong and the missed facts, and the cases whose
+    /// text is not in the document. `% document` paths are read from the `.facts` file's
+    /// folder (or a folder above it).
     Eval {
         #[arg(value_name = "FACTS", required = true)]
         files: Vec<PathBuf>,
@@ -120,9 +130,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
     oxigraph::model::NamedNode::new(format!("{}x", vocab.base))
         .context("--base is not a valid IRI")?;
     match cli.command {
-        Command::Extract { paths } => {
+        Command::Extract { paths, encoding } => {
             let rules = load_rules(cli.rules.as_deref())?;
-            extract(&rules, &vocab, &paths, &cli.out)
+            extract(&rules, &vocab, &paths, encoding, &cli.out)
         }
         Command::Query {
             sparql,
@@ -138,9 +148,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             query(&open_store(&cli.out)?, &text, format)
         }
-        Command::Explain { file } => {
+        Command::Explain { file, encoding } => {
             let rules = load_rules(cli.rules.as_deref())?;
-            explain(&rules, &file)
+            explain(&rules, &file, encoding)
         }
         Command::Eval { files } => {
             let rules = load_rules(cli.rules.as_deref())?;
@@ -169,8 +179,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-fn explain(rules: &Rules, path: &Path) -> Result<ExitCode> {
-    let doc = accord::read::read_file(path)?;
+fn explain(rules: &Rules, path: &Path, encoding: Option<&'static Encoding>) -> Result<ExitCode> {
+    let doc = accord::read::read_file_as(path, encoding)?;
     let (x, found) = accord::eval::run_document(rules, doc);
     let mut out = io::BufWriter::new(io::stdout().lock());
     writeln!(
@@ -217,20 +227,28 @@ fn explain(rules: &Rules, path: &Path) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Evaluates `.facts` files and prints the report. A case whose text is in none of its file's
+/// documents is named on stderr and makes the exit status 1: its facts and traps count for
+/// nothing, which is most likely a mistyped case.
 fn eval(rules: &Rules, files: &[PathBuf]) -> Result<ExitCode> {
     let mut sections = Vec::new();
+    let mut unused = 0usize;
     for f in &facts_files(files)? {
         let text = fs::read_to_string(f).with_context(|| format!("{}", f.display()))?;
-        let parsed =
-            accord::eval::parse(&text, &f.display().to_string()).map_err(anyhow::Error::msg)?;
-        let base = Path::new(".");
-        for (doc, outcome) in
-            accord::eval::evaluate(rules, &parsed, base).map_err(anyhow::Error::msg)?
-        {
+        let name = f.display().to_string();
+        let parsed = accord::eval::parse(&text, &name)?;
+        let folder = std::path::absolute(f)
+            .with_context(|| name.clone())?
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let outcomes = accord::eval::evaluate(rules, &parsed, &folder)?;
+        unused += warn_unused_cases(&parsed, &outcomes);
+        for (doc, outcome) in outcomes {
             let title = if doc.is_empty() {
-                f.display().to_string()
+                name.clone()
             } else {
-                format!("{} on {doc}", f.display())
+                format!("{name} on {doc}")
             };
             let set = f
                 .parent()
@@ -250,7 +268,39 @@ fn eval(rules: &Rules, files: &[PathBuf]) -> Result<ExitCode> {
         writeln!(out, "{}", accord::eval::report(title, outcome))?;
     }
     out.flush()?;
+    if unused > 0 {
+        eprintln!("accord: {unused} cases found in none of their documents (named above)");
+        return Ok(ExitCode::from(1));
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Names on stderr the cases absent from every document they were compared with, and counts
+/// them. (A case absent from one copy of a text but present in another is only listed in the
+/// report.)
+fn warn_unused_cases(
+    parsed: &accord::eval::FactsFile,
+    outcomes: &[(String, accord::eval::Outcome)],
+) -> usize {
+    let absent_everywhere = |line: usize| {
+        outcomes
+            .iter()
+            .all(|(_, o)| o.absent.iter().any(|c| c.line == line))
+    };
+    let unused: Vec<_> = parsed
+        .cases
+        .iter()
+        .filter(|c| absent_everywhere(c.line))
+        .collect();
+    for c in &unused {
+        eprintln!(
+            "accord: {}:{}: case text found in no document: {}",
+            parsed.name,
+            c.line,
+            accord::eval::abridged(&c.text, 40)
+        );
+    }
+    unused.len()
 }
 
 /// The `.facts` files named, a folder standing for the `.facts` files in it (sorted).
@@ -277,9 +327,12 @@ fn facts_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 }
 
 fn load_rules(dir: Option<&Path>) -> Result<Rules> {
+    // A rules error's message already holds its cause (the OS error of a missing folder):
+    // kept as one message, so the report of the chain of causes does not say it twice.
+    let flat = |e: accord::rules::RulesError| anyhow::anyhow!("{e}");
     Ok(match dir {
-        Some(d) => Rules::from_dir(d)?,
-        None => Rules::embedded()?,
+        Some(d) => Rules::from_dir(d).map_err(flat)?,
+        None => Rules::embedded().map_err(flat)?,
     })
 }
 
@@ -298,19 +351,19 @@ fn open_store(out: &Path) -> Result<Store> {
 /// Files extracted in parallel before they are stored.
 const EXTRACT_CHUNK: usize = 64;
 
-fn extract(rules: &Rules, vocab: &Vocab, paths: &[PathBuf], out: &Path) -> Result<ExitCode> {
-    let mut skipped = 0usize;
-    let mut files = Vec::new();
-    for p in paths {
-        match collect_files(p, &mut files) {
-            Ok(()) => {}
-            Err(e) => {
-                eprintln!("accord: {}: {e}", p.display());
-                skipped += 1;
-            }
+fn extract(
+    rules: &Rules,
+    vocab: &Vocab,
+    paths: &[PathBuf],
+    encoding: Option<&'static Encoding>,
+    out: &Path,
+) -> Result<ExitCode> {
+    let inputs = Inputs::gather(paths);
+    let mut skipped = inputs.skipped;
+    if inputs.files.is_empty() {
+        if skipped > 0 {
+            bail!("nothing stored: {} (named above)", inputs_skipped(skipped));
         }
-    }
-    if files.is_empty() {
         bail!(
             "no input files (*.txt) in {}",
             paths
@@ -320,6 +373,7 @@ fn extract(rules: &Rules, vocab: &Vocab, paths: &[PathBuf], out: &Path) -> Resul
                 .join(", ")
         );
     }
+    let files = inputs.files;
     let mut store = Store::open(out)?;
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     let total = files.len();
@@ -331,7 +385,7 @@ fn extract(rules: &Rules, vocab: &Vocab, paths: &[PathBuf], out: &Path) -> Resul
         let done: Vec<_> = chunk
             .par_iter()
             .map(|path| {
-                accord::read::read_file(path).map(|doc| {
+                accord::read::read_file_as(path, encoding).map(|doc| {
                     let x = accord::extract(rules, doc);
                     let quads = accord::to_quads(rules, vocab, &x);
                     (x, quads)
@@ -357,18 +411,7 @@ fn extract(rules: &Rules, vocab: &Vocab, paths: &[PathBuf], out: &Path) -> Resul
                 skipped += 1;
                 continue;
             }
-            store.replace_graphs(
-                &[vocab.doc_graph(&doc.key), vocab.provenance_graph(&doc.key)],
-                &quads,
-            )?;
-            store.manifest.documents.insert(
-                doc.key.clone(),
-                DocumentEntry {
-                    source: doc.source.clone(),
-                    content_hash: doc.content_hash.clone(),
-                    quads: quads.len(),
-                },
-            );
+            store_document(&mut store, vocab, &x, &quads)?;
             stored += 1;
             eprintln!(
                 "[{n}/{total}] {}: {} paragraphs, {} mentions, {} facts",
@@ -380,7 +423,7 @@ fn extract(rules: &Rules, vocab: &Vocab, paths: &[PathBuf], out: &Path) -> Resul
         }
     }
     if stored == 0 {
-        bail!("no input could be read");
+        bail!("nothing stored: {} (named above)", inputs_skipped(skipped));
     }
     let stale: Vec<&String> = store
         .manifest
@@ -408,8 +451,13 @@ fn extract(rules: &Rules, vocab: &Vocab, paths: &[PathBuf], out: &Path) -> Resul
     write_atomically(&out.join(export::GAZETTEER_FILE), |w| {
         export::write(Format::Turtle, &entities, vocab, w)
     })?;
+    let skipped_note = if skipped > 0 {
+        format!("; {} (named above)", inputs_skipped(skipped))
+    } else {
+        String::new()
+    };
     eprintln!(
-        "stored {stored} documents ({} in the store, {} quads) in {}; exports written to {}",
+        "stored {stored} documents ({} in the store, {} quads) in {}; exports written to {}{skipped_note}",
         store.manifest.documents.len(),
         quad_count,
         out.join("store").display(),
@@ -422,6 +470,34 @@ fn extract(rules: &Rules, vocab: &Vocab, paths: &[PathBuf], out: &Path) -> Resul
     })
 }
 
+/// `skipped 1 input`, `skipped 3 inputs`.
+fn inputs_skipped(n: usize) -> String {
+    format!("skipped {n} input{}", if n == 1 { "" } else { "s" })
+}
+
+/// Replaces the graphs of a document in the store and its manifest entry.
+fn store_document(
+    store: &mut Store,
+    vocab: &Vocab,
+    x: &accord::Extraction,
+    quads: &[oxigraph::model::Quad],
+) -> Result<()> {
+    let doc = &x.document;
+    store.replace_graphs(
+        &[vocab.doc_graph(&doc.key), vocab.provenance_graph(&doc.key)],
+        quads,
+    )?;
+    store.manifest.documents.insert(
+        doc.key.clone(),
+        DocumentEntry {
+            source: doc.source.clone(),
+            content_hash: doc.content_hash.clone(),
+            quads: quads.len(),
+        },
+    );
+    Ok(())
+}
+
 fn join(items: &[&String]) -> String {
     items
         .iter()
@@ -430,23 +506,76 @@ fn join(items: &[&String]) -> String {
         .join(", ")
 }
 
-/// Files to read: a file as given, or every `*.txt` under a folder, sorted.
-fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
-    let meta = fs::metadata(path)?;
-    if meta.is_file() {
-        out.push(path.to_path_buf());
-        return Ok(());
+/// The files of the command line's paths: a file as given (whatever its extension), and under
+/// a folder every `*.txt` file, the extension in any case (`.TXT`, `.Txt`), in name order.
+/// Hidden entries (`.git`, editors' `._x.txt` copies) are not walked. A path that cannot be
+/// read is named on stderr once and counted; the others are still read.
+#[derive(Default)]
+struct Inputs {
+    files: Vec<PathBuf>,
+    skipped: usize,
+    /// Folders walked, by canonical path: a link back up is walked once.
+    walked: std::collections::HashSet<PathBuf>,
+}
+
+impl Inputs {
+    fn gather(paths: &[PathBuf]) -> Inputs {
+        let mut inputs = Inputs::default();
+        for p in paths {
+            match fs::metadata(p) {
+                Ok(m) if m.is_dir() => inputs.walk(p),
+                Ok(_) => inputs.files.push(p.clone()),
+                Err(e) => inputs.skip(p, &e),
+            }
+        }
+        inputs
     }
-    let mut entries: Vec<PathBuf> = fs::read_dir(path)?.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for e in entries {
-        if e.is_dir() {
-            collect_files(&e, out)?;
-        } else if e.extension().is_some_and(|x| x == "txt") {
-            out.push(e);
+
+    fn walk(&mut self, dir: &Path) {
+        let canonical = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        if !self.walked.insert(canonical) {
+            return;
+        }
+        let entries = match fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) => return self.skip(dir, &e),
+        };
+        let mut paths = Vec::new();
+        for entry in entries {
+            match entry {
+                Ok(e) => paths.push(e.path()),
+                Err(e) => self.skip(dir, &e),
+            }
+        }
+        paths.retain(|p| !is_hidden(p));
+        paths.sort();
+        for p in paths {
+            match fs::metadata(&p) {
+                Ok(m) if m.is_dir() => self.walk(&p),
+                Ok(_) if is_text_file(&p) => self.files.push(p),
+                // A dangling link is skipped like any unreadable file, if it would be read.
+                Err(e) if is_text_file(&p) => self.skip(&p, &e),
+                _ => {}
+            }
         }
     }
-    Ok(())
+
+    fn skip(&mut self, path: &Path, e: &io::Error) {
+        eprintln!("accord: skipped {}: {e}", path.display());
+        self.skipped += 1;
+    }
+}
+
+/// `*.txt`, the extension in any case.
+fn is_text_file(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("txt"))
+}
+
+fn is_hidden(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
 }
 
 /// Writes through a temporary file and a rename, so a reader never sees half a file.

@@ -1,22 +1,28 @@
 //! Reads a file into a [`Document`]: bytes decoded to text, the encoding detected, and the
 //! byte offset of every character kept, so provenance can point into the original file.
 //!
-//! A file that cannot be read as text (binary, empty, broken UTF-8) is an error naming the file
-//! and the place; the caller reports it and goes on with the other files.
+//! Detection, in order: a byte order mark (UTF-8, UTF-16LE, UTF-16BE); valid UTF-8; a file
+//! that is mostly UTF-8 with a damaged byte (reported, never read as another encoding); else
+//! the legacy encoding `chardetng` guesses (GB18030/GBK, Big5, …). An encoding given by the
+//! user (`--encoding`, [`encoding_for_label`]) replaces detection. UTF-16 without a byte order
+//! mark is not detected: its ASCII halves are NUL bytes, so it reads as binary.
+//!
+//! A file that cannot be read as text (empty, binary, broken UTF-8, undecodable) is an error
+//! naming the file and the place; the caller reports it and goes on with the other files.
 
 use std::fs;
 use std::path::Path;
 
+use encoding_rs::{DecoderResult, Encoding};
 use sha2::{Digest, Sha256};
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReadError {
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    /// The OS error is part of the message, not a `source`, so that a report printing the
+    /// chain of causes says it once.
+    #[error("{path}: {error}")]
+    Io { path: String, error: std::io::Error },
     #[error("{path}: empty file")]
     Empty { path: String },
     #[error("{path}: binary data at byte {offset} (not a text file)")]
@@ -27,11 +33,27 @@ pub enum ReadError {
         line: usize,
         offset: usize,
     },
-    #[error("{path}: cannot decode as {encoding} (malformed byte sequence)")]
+    #[error("{path}:{line}: cannot decode as {encoding}: malformed bytes at byte {offset}")]
     Undecodable {
         path: String,
         encoding: &'static str,
+        line: usize,
+        offset: usize,
     },
+}
+
+/// An encoding label no encoding answers to.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "unknown encoding {0:?} (use a label such as utf-8, utf-16le, utf-16be, gb18030, gbk, big5)"
+)]
+pub struct UnknownEncoding(pub String);
+
+/// The encoding a WHATWG label names (`gb18030`, `big5`, `utf-16le`, case and spaces
+/// ignored). The `replacement` encoding is refused: it would read any file as one error mark.
+pub fn encoding_for_label(label: &str) -> Result<&'static Encoding, UnknownEncoding> {
+    Encoding::for_label_no_replacement(label.trim().as_bytes())
+        .ok_or_else(|| UnknownEncoding(label.to_string()))
 }
 
 /// A decoded input file.
@@ -42,7 +64,7 @@ pub struct Document {
     /// The path as given on the command line.
     pub source: String,
     pub text: String,
-    /// Name of the detected encoding (`UTF-8`, `GB18030`, `Big5`, …).
+    /// Name of the detected encoding (`UTF-8`, `UTF-16LE`, `GB18030`, `Big5`, …).
     pub encoding: &'static str,
     /// Byte offset in the original file of each character of `text`, plus the file length.
     pub byte_offsets: Vec<u32>,
@@ -51,90 +73,168 @@ pub struct Document {
 }
 
 pub fn read_file(path: &Path) -> Result<Document, ReadError> {
+    read_file_as(path, None)
+}
+
+/// Reads a file in `encoding`, or in the encoding detected when `None`.
+pub fn read_file_as(
+    path: &Path,
+    encoding: Option<&'static Encoding>,
+) -> Result<Document, ReadError> {
     let source = path.display().to_string();
-    let bytes = fs::read(path).map_err(|e| ReadError::Io {
+    let bytes = fs::read(path).map_err(|error| ReadError::Io {
         path: source.clone(),
-        source: e,
+        error,
     })?;
     let key = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| source.clone());
-    decode(&key, &source, &bytes)
+    decode_as(&key, &source, &bytes, encoding)
 }
 
-/// Decodes bytes: UTF-8 (with or without BOM) when valid; otherwise the encoding `chardetng`
-/// detects, unless the bytes are mostly UTF-8 with a broken sequence, which is reported rather
-/// than silently read as another encoding.
+/// Decodes bytes in the encoding detected (see the module comment).
 pub fn decode(key: &str, source: &str, bytes: &[u8]) -> Result<Document, ReadError> {
+    decode_as(key, source, bytes, None)
+}
+
+/// Decodes bytes in `encoding` (its own byte order mark skipped), or in the encoding detected
+/// when `None`. Text that is only white space is empty; text with NUL or many control
+/// characters is binary, whatever the encoding.
+pub fn decode_as(
+    key: &str,
+    source: &str,
+    bytes: &[u8],
+    encoding: Option<&'static Encoding>,
+) -> Result<Document, ReadError> {
     let path = source.to_string();
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ReadError::Empty { path });
     }
-    if let Some(offset) = binary_offset(bytes) {
+    let by_mark = || Encoding::for_bom(bytes).map(|(e, _)| e);
+    let decoded = match encoding.or_else(by_mark) {
+        Some(e) => decode_in(bytes, e, &path)?,
+        None => detect(bytes, &path)?,
+    };
+    if decoded.text.chars().all(char::is_whitespace) {
+        return Err(ReadError::Empty { path });
+    }
+    if let Some(i) = binary_char(&decoded.text) {
+        let offset = decoded.byte_offsets[i] as usize;
         return Err(ReadError::Binary { path, offset });
     }
-    let content_hash = format!("{:x}", Sha256::digest(bytes));
-    let (bom, body) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        Some(rest) => (3, rest),
-        None => (0, bytes),
-    };
-    let (text, encoding, byte_offsets) = match std::str::from_utf8(body) {
-        Ok(text) => (text.to_string(), "UTF-8", utf8_offsets(text, bom)),
-        Err(e) if looks_like_utf8(body) => {
-            let offset = bom + e.valid_up_to();
-            let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
-            return Err(ReadError::BrokenUtf8 { path, line, offset });
-        }
-        Err(_) => decode_legacy(body, &path)?,
-    };
     Ok(Document {
         key: key.to_string(),
         source: path,
-        text,
-        encoding,
-        byte_offsets,
-        content_hash,
+        text: decoded.text,
+        encoding: decoded.encoding.name(),
+        byte_offsets: decoded.byte_offsets,
+        content_hash: format!("{:x}", Sha256::digest(bytes)),
     })
 }
 
-fn decode_legacy(bytes: &[u8], path: &str) -> Result<(String, &'static str, Vec<u32>), ReadError> {
-    let mut detector = chardetng::EncodingDetector::new();
-    detector.feed(bytes, true);
-    let encoding = detector.guess(None, false);
-    let Some(text) = encoding.decode_without_bom_handling_and_without_replacement(bytes) else {
-        return Err(ReadError::Undecodable {
-            path: path.to_string(),
-            encoding: encoding.name(),
-        });
-    };
-    // Offsets by re-encoding each character: exact for the round-trip encodings of the genre
-    // (GB18030, GBK, Big5).
-    // GBK decodes as GB18030 does; its superset's encoder maps every character back.
-    let encoder = if encoding == encoding_rs::GBK {
-        encoding_rs::GB18030
-    } else {
-        encoding
-    };
-    let mut offsets = Vec::with_capacity(text.len() + 1);
-    let mut pos = 0u32;
-    let mut buf = [0u8; 4];
-    for c in text.chars() {
-        offsets.push(pos);
-        let (encoded, _, _) = encoder.encode(c.encode_utf8(&mut buf));
-        pos += encoded.len() as u32;
-    }
-    offsets.push(bytes.len() as u32);
-    Ok((text.into_owned(), encoding.name(), offsets))
+/// Text with the byte offset of each character (and of the end) in the original bytes.
+struct Decoded {
+    text: String,
+    encoding: &'static Encoding,
+    byte_offsets: Vec<u32>,
 }
 
-fn utf8_offsets(text: &str, base: usize) -> Vec<u32> {
-    let mut offsets: Vec<u32> = text
-        .char_indices()
-        .map(|(i, _)| (i + base) as u32)
-        .collect();
-    offsets.push((text.len() + base) as u32);
-    offsets
+/// No byte order mark and no encoding given: binary data is reported before any guess (a
+/// guess would call it undecodable), then UTF-8, then `chardetng`.
+fn detect(bytes: &[u8], path: &str) -> Result<Decoded, ReadError> {
+    if let Some(offset) = binary_offset(bytes) {
+        let path = path.to_string();
+        return Err(ReadError::Binary { path, offset });
+    }
+    if std::str::from_utf8(bytes).is_ok() || looks_like_utf8(bytes) {
+        return decode_in(bytes, encoding_rs::UTF_8, path);
+    }
+    let mut detector = chardetng::EncodingDetector::new();
+    detector.feed(bytes, true);
+    decode_in(bytes, detector.guess(None, false), path)
+}
+
+/// Decodes in a known encoding, skipping its byte order mark; a malformed sequence is an error
+/// with its line and byte offset.
+fn decode_in(bytes: &[u8], encoding: &'static Encoding, path: &str) -> Result<Decoded, ReadError> {
+    let bom = match Encoding::for_bom(bytes) {
+        Some((e, len)) if e == encoding => len,
+        _ => 0,
+    };
+    let body = &bytes[bom..];
+    let text = strict_decode(body, encoding).map_err(|(prefix, at)| {
+        let (line, offset) = (prefix.matches('\n').count() + 1, bom + at);
+        let path = path.to_string();
+        if encoding == encoding_rs::UTF_8 {
+            ReadError::BrokenUtf8 { path, line, offset }
+        } else {
+            let encoding = encoding.name();
+            ReadError::Undecodable {
+                path,
+                encoding,
+                line,
+                offset,
+            }
+        }
+    })?;
+    let byte_offsets = offsets(&text, encoding, bom, bytes.len());
+    Ok(Decoded {
+        text,
+        encoding,
+        byte_offsets,
+    })
+}
+
+/// The text, or the text decoded before the first malformed sequence and that sequence's
+/// offset in `body`.
+fn strict_decode(body: &[u8], encoding: &'static Encoding) -> Result<String, (String, usize)> {
+    let mut decoder = encoding.new_decoder_without_bom_handling();
+    let capacity = decoder
+        .max_utf8_buffer_length_without_replacement(body.len())
+        .unwrap_or(body.len());
+    let mut text = String::with_capacity(capacity);
+    let mut read = 0;
+    loop {
+        let (result, n) =
+            decoder.decode_to_string_without_replacement(&body[read..], &mut text, true);
+        read += n;
+        match result {
+            DecoderResult::InputEmpty => return Ok(text),
+            DecoderResult::OutputFull => text.reserve(body.len() - read + 16),
+            DecoderResult::Malformed(bad, after) => {
+                let at = read.saturating_sub(bad as usize + after as usize);
+                return Err((text, at));
+            }
+        }
+    }
+}
+
+/// Byte offset of each character, and the file length after them. UTF-8 and UTF-16 by their
+/// code units; other encodings by re-encoding each character, exact for the round-trip
+/// encodings of the genre (GB18030, GBK, Big5).
+fn offsets(text: &str, encoding: &'static Encoding, bom: usize, len: usize) -> Vec<u32> {
+    let width: Box<dyn Fn(char) -> usize> = if encoding == encoding_rs::UTF_8 {
+        Box::new(char::len_utf8)
+    } else if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
+        Box::new(|c: char| 2 * c.len_utf16())
+    } else {
+        // GBK decodes as GB18030 does; its superset's encoder maps every character back.
+        let encoder = if encoding == encoding_rs::GBK {
+            encoding_rs::GB18030
+        } else {
+            encoding
+        };
+        Box::new(move |c: char| encoder.encode(c.encode_utf8(&mut [0u8; 4])).0.len())
+    };
+    let mut out = Vec::with_capacity(text.len() + 1);
+    let mut pos = bom;
+    for c in text.chars() {
+        out.push(pos as u32);
+        pos += width(c);
+    }
+    out.push(len as u32);
+    out
 }
 
 /// NUL bytes or a high share of control characters mean the file is not text.
@@ -145,6 +245,18 @@ fn binary_offset(bytes: &[u8]) -> Option<usize> {
     let control = |b: &u8| *b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0C);
     let sample = &bytes[..bytes.len().min(8192)];
     let count = sample.iter().filter(|b| control(b)).count();
+    (count * 10 > sample.len()).then(|| sample.iter().position(control).unwrap_or(0))
+}
+
+/// The same test on decoded text, for encodings whose bytes hide it (UTF-16): the index of the
+/// first NUL, or of the first control character when they are more than a tenth of the start.
+fn binary_char(text: &str) -> Option<usize> {
+    if let Some(i) = text.chars().position(|c| c == '\0') {
+        return Some(i);
+    }
+    let control = |c: &char| *c < ' ' && !matches!(c, '\n' | '\r' | '\t' | '\x0C');
+    let sample: Vec<char> = text.chars().take(8192).collect();
+    let count = sample.iter().filter(|c| control(c)).count();
     (count * 10 > sample.len()).then(|| sample.iter().position(control).unwrap_or(0))
 }
 
