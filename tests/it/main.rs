@@ -6,4 +6,5 @@ mod genre;
 mod input;
 mod moscow;
 mod ontology;
+mod serve;
 mod support;
