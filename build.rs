@@ -1,5 +1,6 @@
 //! Embeds the shipped `rules/` folder into the binary, so `accord` works from any directory;
-//! `--rules DIR` replaces it at run time.
+//! `--rules DIR` replaces it at run time. Also embeds the example queries of `queries/`, which
+//! `accord serve` offers on its query page.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -20,6 +21,35 @@ fn main() {
     }
     out.push_str("]\n");
     let dest = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("embedded_rules.rs");
+    fs::write(dest, out).unwrap();
+    embed_queries();
+}
+
+/// `queries/*.rq`, sorted, as `&[(file name, text)]` in `embedded_queries.rs`.
+fn embed_queries() {
+    let dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("queries");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "rq"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    let mut out = String::from("&[\n");
+    for f in &files {
+        println!("cargo:rerun-if-changed={}", f.display());
+        let name = f.file_name().unwrap().to_string_lossy();
+        out.push_str(&format!(
+            "    ({name:?}, include_str!({:?})),\n",
+            f.display().to_string()
+        ));
+    }
+    out.push_str("]\n");
+    let dest = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("embedded_queries.rs");
     fs::write(dest, out).unwrap();
 }
 

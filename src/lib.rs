@@ -4,7 +4,8 @@
 //! repairs its characters, [`segment`] cuts it into sections, paragraphs and sentences,
 //! [`recognize`] finds typed mentions with the gazetteers and patterns of [`rules`],
 //! [`relate`] turns sentences into facts, [`graph`] resolves entities to canonical ids,
-//! [`rdf`] writes quads, [`store`] keeps them in Oxigraph and [`export`] dumps them.
+//! [`rdf`] writes quads, [`store`] keeps them in Oxigraph and [`export`] dumps them;
+//! [`serve`] answers SPARQL and entity pages over HTTP, read-only.
 
 pub mod date;
 pub mod eval;
@@ -17,6 +18,7 @@ pub mod recognize;
 pub mod relate;
 pub mod rules;
 pub mod segment;
+pub mod serve;
 pub mod store;
 
 use crate::date::DateValue;

@@ -93,6 +93,28 @@ enum Command {
         #[arg(short, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Serve the store over HTTP, read-only: SPARQL at /sparql, graphs at /store, a page per
+    /// entity at /id/..., a query page at /. Stops on Ctrl-C or SIGTERM.
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on (port 0: any free port; the address is printed).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7878")]
+    bind: std::net::SocketAddr,
+    /// Longest time a query may run, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    timeout: f64,
+    /// Most solutions or triples a query may return.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    max_results: usize,
+    /// Largest request body, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    max_body: usize,
+    /// Allow cross-origin requests from this origin (repeatable; `*` for any). Default: none.
+    #[arg(long, value_name = "ORIGIN")]
+    cors: Vec<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -176,7 +198,31 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Serve(args) => serve(open_store(&cli.out)?, &cli.out, cli.base, args),
     }
+}
+
+fn serve(store: Store, out: &Path, base: String, args: ServeArgs) -> Result<ExitCode> {
+    let timeout = std::time::Duration::try_from_secs_f64(args.timeout)
+        .ok()
+        .filter(|t| !t.is_zero())
+        .context("--timeout must be a positive number of seconds")?;
+    let config = accord::serve::Config {
+        bind: args.bind,
+        base,
+        timeout,
+        max_results: args.max_results,
+        max_body: args.max_body,
+        cors: args.cors,
+    };
+    let quads = store.len()?;
+    accord::serve::run(store, config, |addr| {
+        eprintln!(
+            "accord: serving {} ({quads} quads, read-only) on http://{addr}/",
+            out.join("store").display()
+        );
+    })?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn explain(rules: &Rules, path: &Path, encoding: Option<&'static Encoding>) -> Result<ExitCode> {

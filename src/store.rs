@@ -12,8 +12,8 @@ use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use oxigraph::io::{RdfFormat, RdfSerializer};
-use oxigraph::model::{NamedNode, Quad};
-use oxigraph::sparql::{QueryResults, SparqlEvaluator};
+use oxigraph::model::{GraphName, GraphNameRef, NamedNode, Quad};
+use oxigraph::sparql::{CancellationToken, QueryEvaluationError, QueryResults, SparqlEvaluator};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -34,6 +34,33 @@ pub enum StoreError {
     Backend(String),
     #[error("query: {0}")]
     Query(String),
+    /// The text is not a SPARQL query (see [`Store::query_with`]).
+    #[error("{0}")]
+    Syntax(String),
+    /// The text is a SPARQL update, which [`Store::query_with`] never runs.
+    #[error("SPARQL updates are not accepted here")]
+    Update,
+    /// The query's cancellation token fired (it ran past its time limit).
+    #[error("the query was cancelled")]
+    Cancelled,
+}
+
+impl From<QueryEvaluationError> for StoreError {
+    fn from(e: QueryEvaluationError) -> Self {
+        match e {
+            QueryEvaluationError::Cancelled => StoreError::Cancelled,
+            e => StoreError::Query(e.to_string()),
+        }
+    }
+}
+
+/// The graphs a query reads, as the SPARQL protocol's `default-graph-uri` and
+/// `named-graph-uri` name them. Both empty: the query's own `FROM`, or else the union of all
+/// graphs as its default graph.
+#[derive(Clone, Debug, Default)]
+pub struct QueryDataset {
+    pub default: Vec<NamedNode>,
+    pub named: Vec<NamedNode>,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
@@ -148,6 +175,63 @@ impl Store {
             .on_store(&self.db)
             .execute()
             .map_err(|e| StoreError::Query(e.to_string()))
+    }
+
+    /// Runs a SPARQL query over `dataset`, stopping when `cancel` fires. Never runs an update:
+    /// a text that parses as one gives [`StoreError::Update`].
+    pub fn query_with(
+        &self,
+        sparql: &str,
+        dataset: &QueryDataset,
+        cancel: CancellationToken,
+    ) -> Result<QueryResults<'static>, StoreError> {
+        let evaluator = SparqlEvaluator::new().with_cancellation_token(cancel);
+        let mut prepared = match evaluator.parse_query(sparql) {
+            Ok(p) => p,
+            Err(_) if SparqlEvaluator::new().parse_update(sparql).is_ok() => {
+                return Err(StoreError::Update);
+            }
+            Err(e) => return Err(StoreError::Syntax(e.to_string())),
+        };
+        let spec = prepared.dataset_mut();
+        if !dataset.default.is_empty() || !dataset.named.is_empty() {
+            spec.set_default_graph(dataset.default.iter().cloned().map(Into::into).collect());
+            spec.set_available_named_graphs(
+                dataset.named.iter().cloned().map(Into::into).collect(),
+            );
+        } else if spec.is_default_dataset() {
+            spec.set_default_graph_as_union();
+        }
+        Ok(prepared.on_store(&self.db).execute()?)
+    }
+
+    /// The quads of one named graph, or every quad moved to the default graph (the union, as
+    /// queries see it) for `None`; sorted, without duplicates.
+    pub fn graph_quads(&self, graph: Option<&NamedNode>) -> Result<Vec<Quad>, StoreError> {
+        let name = graph.map(GraphNameRef::from);
+        let mut quads: Vec<Quad> = self
+            .db
+            .quads_for_pattern(None, None, None, name)
+            .map(|q| {
+                q.map(|mut q| {
+                    if graph.is_none() {
+                        q.graph_name = GraphName::DefaultGraph;
+                    }
+                    q
+                })
+            })
+            .collect::<Result<_, _>>()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        quads.sort_by_cached_key(|q| q.to_string());
+        quads.dedup();
+        Ok(quads)
+    }
+
+    /// Whether a named graph holds any quad.
+    pub fn has_graph(&self, graph: &NamedNode) -> Result<bool, StoreError> {
+        self.db
+            .contains_named_graph(graph)
+            .map_err(|e| StoreError::Backend(e.to_string()))
     }
 
     /// Writes the snapshot atomically.

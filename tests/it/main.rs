@@ -7,4 +7,5 @@ mod genre;
 mod input;
 mod moscow;
 mod ontology;
+mod serve;
 mod support;

@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Ask a running `accord serve` with third-party SPARQL clients: SPARQLWrapper and rdflib.
+
+Usage:  python tests/python/check_serve.py ACCORD_BINARY OUTPUT_DIR
+
+OUTPUT_DIR holds a store made by `accord extract` of the bundled corpus. The check starts
+`ACCORD_BINARY serve` on a free loopback port, asks who supports the Belt and Road with
+SPARQLWrapper (JSON and XML results) and with rdflib's SPARQLStore, checks that an update is
+refused, then stops the server with SIGTERM and expects it to exit cleanly. Exit code 1 when a
+check fails.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from rdflib import Graph
+from rdflib.plugins.stores.sparqlstore import SPARQLStore
+from SPARQLWrapper import JSON, XML, SPARQLWrapper
+from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
+
+ROOT = Path(__file__).resolve().parents[2]
+QUERY = (ROOT / "queries/bri-supporters.rq").read_text(encoding="utf-8")
+EXPECTED = ["Kazakhstan", "Kyrgyzstan", "Pakistan", "Russia", "Tajikistan", "Uzbekistan"]
+
+
+def start(binary: str, out: str) -> tuple[subprocess.Popen, str]:
+    """Starts the server on port 0 and reads the address it prints."""
+    server = subprocess.Popen(
+        [binary, "serve", "--out", out, "--bind", "127.0.0.1:0"],
+        stderr=subprocess.PIPE, text=True, encoding="utf-8")
+    first = server.stderr.readline()
+    if "on http://" not in first:
+        server.kill()
+        raise SystemExit(f"accord serve did not start: {first!r}")
+    # Keep reading the access log so the server never blocks on a full pipe.
+    threading.Thread(target=server.stderr.read, daemon=True).start()
+    return server, first.split("on ", 1)[1].strip().rstrip("/") + "/sparql"
+
+
+def names_json(endpoint: str) -> list[str]:
+    client = SPARQLWrapper(endpoint)
+    client.setQuery(QUERY)
+    client.setReturnFormat(JSON)
+    data = client.query().convert()
+    return [b["name"]["value"] for b in data["results"]["bindings"]]
+
+
+def names_xml(endpoint: str) -> list[str]:
+    client = SPARQLWrapper(endpoint)
+    client.setQuery(QUERY)
+    client.setReturnFormat(XML)
+    doc = client.query().convert()  # an xml.dom.minidom document
+    names = []
+    for binding in doc.getElementsByTagName("binding"):
+        if binding.getAttribute("name") == "name":
+            names.append(binding.getElementsByTagName("literal")[0].firstChild.data)
+    return names
+
+
+def names_rdflib(endpoint: str) -> list[str]:
+    graph = Graph(store=SPARQLStore(endpoint))  # asks for XML results
+    return [str(row.name) for row in graph.query(QUERY)]
+
+
+def update_refused(endpoint: str) -> str:
+    client = SPARQLWrapper(endpoint)
+    client.setMethod("POST")
+    client.setQuery("DELETE WHERE { ?s ?p ?o }")
+    try:
+        client.query()
+    except SPARQLWrapperException as e:
+        return "403" if "403" in str(e) else str(e)
+    except Exception as e:  # urllib's HTTPError for statuses SPARQLWrapper does not map
+        return "403" if getattr(e, "code", None) == 403 else repr(e)
+    return "accepted"
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 3:
+        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+        return 2
+    server, endpoint = start(argv[1], argv[2])
+    print(f"accord serve at {endpoint}")
+    failed = 0
+    try:
+        checks = [
+            ("SPARQLWrapper JSON", lambda: names_json(endpoint), EXPECTED),
+            ("SPARQLWrapper XML", lambda: names_xml(endpoint), EXPECTED),
+            ("rdflib SPARQLStore", lambda: names_rdflib(endpoint), EXPECTED),
+            ("update refused", lambda: update_refused(endpoint), "403"),
+        ]
+        for name, run, expected in checks:
+            try:
+                got = run()
+            except Exception as e:
+                got = f"{type(e).__name__}: {e}"
+            ok = got == expected
+            failed += not ok
+            print(f"{'PASS' if ok else 'FAIL'} {name}: {got}")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            code = server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            code = "still running after SIGTERM"
+    ok = code == 0
+    failed += not ok
+    print(f"{'PASS' if ok else 'FAIL'} stops on SIGTERM: exit {code}")
+    print(f"serve: {len(checks) + 1 - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
