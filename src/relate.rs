@@ -204,7 +204,11 @@ impl<'a> Sentence<'a> {
         let locals: Vec<Local> = mentions
             .iter()
             .filter_map(|m| {
-                let anaphor = m.kind == Kind::Event && rules.is_anaphor_rule(&m.rule);
+                // An anaphor left unresolved stays text for the rules that read it as
+                // `$event` (`…应邀出席了会议`), as `node_of` decides.
+                let anaphor = m.kind == Kind::Event
+                    && rules.is_anaphor_rule(&m.rule)
+                    && !matches!(m.target, Target::Unresolved(_));
                 let node = match &event {
                     Some(e) if anaphor && !named_here => e.clone(),
                     _ => node_of(m, event.as_ref())?,
