@@ -149,7 +149,9 @@ fn zh(text: &str) -> Literal {
 /// What the document resource says about its source.
 pub struct DocMeta<'a> {
     pub key: &'a str,
-    pub title: &'a str,
+    /// The title line of the text; `None` when it has none. The file key the text's own
+    /// Document is then named by is not a title, nor a Chinese label: neither is written.
+    pub title: Option<&'a str>,
     pub date: Option<DateValue>,
     pub source: &'a str,
     pub content_hash: &'a str,
@@ -183,7 +185,16 @@ pub fn document_quads(rules: &Rules, vocab: &Vocab, meta: &DocMeta, g: &DocGraph
     let node_iri = |i: petgraph::graph::NodeIndex| vocab.id(&g.graph[i].path(rules));
     let doc = vocab.id(&format!("doc/{}", meta.key));
     for i in g.graph.node_indices() {
-        describe_found(rules, &mut out, &node_iri(i), &g.graph[i]);
+        if i == g.document && meta.title.is_none() {
+            // Named by its file: typed, but its key is no label.
+            out.add(
+                &node_iri(i),
+                term(RDF, "type"),
+                vocab.acc(Kind::Document.name()),
+            );
+        } else {
+            describe_found(rules, &mut out, &node_iri(i), &g.graph[i]);
+        }
         if i != g.document || g.document_mentioned {
             out.add(&doc, vocab.acc("mentions"), node_iri(i));
         }
@@ -297,7 +308,9 @@ fn describe_found(rules: &Rules, out: &mut Out, s: &NamedNode, e: &Entity) {
 
 fn describe_document(out: &mut Out, doc: &NamedNode, meta: &DocMeta) {
     out.add(doc, term(RDF, "type"), out.vocab.acc("SourceDocument"));
-    out.add(doc, term(DCTERMS, "title"), zh(meta.title));
+    if let Some(title) = meta.title {
+        out.add(doc, term(DCTERMS, "title"), zh(title));
+    }
     if let Some(d) = meta.date {
         out.add(doc, term(DCTERMS, "date"), date_literal(&d.start));
     }

@@ -659,3 +659,36 @@ fn jsonld_types_are_the_terms_of_its_context() {
         "{types:?}"
     );
 }
+
+#[test]
+fn a_text_without_a_title_line_gets_no_title_made_of_its_file_name() {
+    let tmp = extracted_corpus();
+    let ask = |q: &str| {
+        ask_tsv(
+            tmp.path(),
+            &format!(
+                "PREFIX acc: <https://w3id.org/accord/ontology#> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> \
+                 PREFIX dcterms: <http://purl.org/dc/terms/> {q}"
+            ),
+        )
+    };
+    // The web copy has no title line: its Document is named by the file key, typed, signed,
+    // but neither it nor the file has a title or label made of that key.
+    let web = ask(
+        "SELECT ?d ?label ?title WHERE { <https://w3id.org/accord/id/doc/moscow-2020-web> acc:copyOf ?d . \
+         ?d a acc:Document ; acc:signedBy ?p . \
+         OPTIONAL { ?d rdfs:label ?label } OPTIONAL { ?f acc:copyOf ?d ; dcterms:title ?title } } LIMIT 1",
+    );
+    assert_eq!(
+        web,
+        "?d\t?label\t?title\n<https://w3id.org/accord/id/document/moscow-2020-web>\t\t\n"
+    );
+    // The print copy has one: its file's title and its Document's label.
+    let print = ask(
+        "SELECT ?title WHERE { <https://w3id.org/accord/id/doc/moscow-2020-print> dcterms:title ?title }",
+    );
+    assert_eq!(
+        print,
+        "?title\n\"上海合作组织成员国元首理事会莫斯科宣言\"@zh\n"
+    );
+}
