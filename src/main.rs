@@ -137,9 +137,13 @@ enum ResultFormat {
     Xml,
     /// Turtle with prefixes (CONSTRUCT, DESCRIBE).
     Turtle,
+    /// N-Triples (CONSTRUCT, DESCRIBE).
     Ntriples,
+    /// N-Quads, all in the default graph (CONSTRUCT, DESCRIBE).
     Nquads,
+    /// TriG with prefixes, all in the default graph (CONSTRUCT, DESCRIBE).
     Trig,
+    /// JSON-LD, expanded (CONSTRUCT, DESCRIBE).
     Jsonld,
 }
 
@@ -986,5 +990,6 @@ fn write_table(
     for r in &cells {
         line(out, r)?;
     }
-    writeln!(out, "({} rows)", rows.len())
+    let plural = if rows.len() == 1 { "" } else { "s" };
+    writeln!(out, "({} row{plural})", rows.len())
 }
