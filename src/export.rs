@@ -97,9 +97,25 @@ fn prefixes(vocab: &Vocab) -> Vec<(&'static str, String)> {
 }
 
 fn serializer(format: RdfFormat, vocab: &Vocab) -> RdfSerializer {
-    let mut s = RdfSerializer::from_format(format);
+    with_prefixes(RdfSerializer::from_format(format), format, prefixes(vocab))
+}
+
+/// A serialiser for the answers of `accord query`: the export prefixes and `id:` for the
+/// resources (`id:state\/uzb`), since an answer is read by people more than diffed.
+pub fn answer_serializer(format: RdfFormat, vocab: &Vocab) -> RdfSerializer {
+    let mut prefixes = prefixes(vocab);
+    prefixes.push(("id", format!("{}id/", vocab.base)));
+    with_prefixes(RdfSerializer::from_format(format), format, prefixes)
+}
+
+/// Prefixes only where the format has them (Turtle, TriG).
+fn with_prefixes(
+    mut s: RdfSerializer,
+    format: RdfFormat,
+    prefixes: Vec<(&'static str, String)>,
+) -> RdfSerializer {
     if matches!(format, RdfFormat::Turtle | RdfFormat::TriG) {
-        for (p, iri) in prefixes(vocab) {
+        for (p, iri) in prefixes {
             s = s.with_prefix(p, iri).expect("valid prefix");
         }
     }
@@ -172,21 +188,46 @@ enum ValueStyle {
     Plain,
 }
 
-fn context_terms(vocab: &Vocab) -> BTreeMap<String, TermDef> {
+/// The `@context` object of `ontology/context.jsonld`.
+fn context_defs() -> Map<String, Value> {
     let ctx: Value = serde_json::from_str(CONTEXT).expect("context.jsonld is valid JSON");
-    let defs = ctx["@context"].as_object().expect("@context object");
-    let expand = |v: &str| -> String {
-        match v.split_once(':') {
-            Some(("acc", local)) => format!("{}{local}", vocab.ontology()),
-            Some((p, local)) => match defs.get(p).and_then(Value::as_str) {
-                Some(ns) => format!("{ns}{local}"),
-                None => v.to_string(),
-            },
-            None => v.to_string(),
-        }
-    };
+    ctx["@context"]
+        .as_object()
+        .expect("@context object")
+        .clone()
+}
+
+/// A compact IRI of the context (`acc:State`) as a full IRI under the configured base; `None`
+/// for anything else (a namespace IRI, a keyword alias).
+fn expand_curie(v: &str, defs: &Map<String, Value>, vocab: &Vocab) -> Option<String> {
+    match v.split_once(':')? {
+        ("acc", local) => Some(format!("{}{local}", vocab.ontology())),
+        (p, local) => defs
+            .get(p)
+            .and_then(Value::as_str)
+            .filter(|ns| !ns.starts_with('@'))
+            .map(|ns| format!("{ns}{local}")),
+    }
+}
+
+/// The class terms of the context (`"State": "acc:State"`): full IRI → term, so `type`
+/// values are written as the terms the context defines, as a JSON-LD compactor would.
+fn context_classes(vocab: &Vocab) -> BTreeMap<String, String> {
+    let defs = context_defs();
+    defs.iter()
+        .filter_map(|(key, def)| {
+            let iri = expand_curie(def.as_str()?, &defs, vocab)?;
+            Some((iri, key.clone()))
+        })
+        .collect()
+}
+
+fn context_terms(vocab: &Vocab) -> BTreeMap<String, TermDef> {
+    let defs = context_defs();
+    let expand =
+        |v: &str| -> String { expand_curie(v, &defs, vocab).unwrap_or_else(|| v.to_string()) };
     let mut out = BTreeMap::new();
-    for (key, def) in defs {
+    for (key, def) in &defs {
         let Some(obj) = def.as_object() else { continue };
         let Some(id) = obj.get("@id").and_then(Value::as_str) else {
             continue;
@@ -229,6 +270,7 @@ fn compact_iri(iri: &str, vocab: &Vocab) -> String {
 
 pub fn jsonld(quads: &[Quad], vocab: &Vocab) -> Value {
     let terms = context_terms(vocab);
+    let classes = context_classes(vocab);
     let rdf_type = format!("{RDF}type");
     let mut graphs: BTreeMap<String, BTreeMap<String, Map<String, Value>>> = BTreeMap::new();
     for q in quads {
@@ -252,9 +294,10 @@ pub fn jsonld(quads: &[Quad], vocab: &Vocab) -> Value {
         let predicate = q.predicate.as_str();
         if predicate == rdf_type {
             if let Term::NamedNode(t) = &q.object {
-                let name = terms
+                let name = classes
                     .get(t.as_str())
-                    .map_or_else(|| compact_iri(t.as_str(), vocab), |d| d.key.clone());
+                    .cloned()
+                    .unwrap_or_else(|| compact_iri(t.as_str(), vocab));
                 push(node, "type", Value::String(name));
             }
             continue;

@@ -36,6 +36,8 @@ pub struct Extraction {
     /// Mentions per paragraph.
     pub mentions: Vec<Vec<Mention>>,
     pub facts: Vec<Fact>,
+    /// The text's title line, or its file key when it has none (`segmented.title` tells
+    /// which): the key names the text's own Document, but is written as no title or label.
     pub title: String,
     pub date: Option<DateValue>,
     /// Short forms the text defines (`（以下称“上合组织”）`): aliases within this document.
@@ -191,7 +193,7 @@ pub fn to_quads(rules: &Rules, vocab: &rdf::Vocab, x: &Extraction) -> Vec<oxigra
     let g = x.graph(rules);
     let meta = rdf::DocMeta {
         key: &x.document.key,
-        title: &x.title,
+        title: x.segmented.title.as_deref(),
         date: x.date,
         source: &x.document.source,
         content_hash: &x.document.content_hash,

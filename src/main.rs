@@ -10,14 +10,14 @@ use std::process::ExitCode;
 use accord::export::{self, Format};
 use accord::rdf::{self, Vocab};
 use accord::rules::Rules;
-use accord::store::{DocumentEntry, Store};
+use accord::store::{DocumentEntry, QueryDataset, Store, StoreError};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use encoding_rs::Encoding;
-use oxigraph::io::{RdfFormat, RdfSerializer};
-use oxigraph::model::Term;
-use oxigraph::sparql::QueryResults;
+use oxigraph::io::RdfFormat;
+use oxigraph::model::{Term, Triple};
 use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
+use oxigraph::sparql::{CancellationToken, QueryResults};
 use rayon::prelude::*;
 
 /// Turns diplomatic texts into a knowledge graph you can query with SPARQL.
@@ -27,9 +27,10 @@ struct Cli {
     /// Read rule files from this folder instead of the rules built into accord.
     #[arg(long, global = true, value_name = "DIR")]
     rules: Option<PathBuf>,
-    /// Base IRI of identifiers and ontology terms.
-    #[arg(long, global = true, value_name = "IRI", default_value = rdf::DEFAULT_BASE)]
-    base: String,
+    /// Base IRI of identifiers and ontology terms: an absolute IRI ending in '/' (default: the
+    /// store's, else https://w3id.org/accord/).
+    #[arg(long, global = true, value_name = "IRI")]
+    base: Option<String>,
     /// Folder of the store and the exports.
     #[arg(long, global = true, value_name = "DIR", default_value = "output")]
     out: PathBuf,
@@ -60,7 +61,9 @@ enum Command {
         /// Read the query from a file.
         #[arg(short, long, value_name = "FILE", conflicts_with = "sparql")]
         file: Option<PathBuf>,
-        /// Result format of SELECT queries (default: table on a terminal, tsv otherwise).
+        /// Output format. SELECT: table (default on a terminal), tsv (default otherwise),
+        /// sparql-tsv, csv, json, xml; ASK: true/false, or json, xml; CONSTRUCT and DESCRIBE:
+        /// turtle (default), ntriples, nquads, trig, jsonld.
         #[arg(long, value_enum)]
         format: Option<ResultFormat>,
     },
@@ -117,13 +120,64 @@ struct ServeArgs {
     cors: Vec<String>,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+/// What `accord query` prints.
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
 enum ResultFormat {
+    /// Aligned columns of plain values (SELECT).
     Table,
+    /// SPARQL 1.1 CSV: plain values (SELECT).
     Csv,
+    /// Plain values, tab-separated, `\t` `\n` `\r` `\\` escaped (SELECT).
     Tsv,
+    /// SPARQL 1.1 TSV: terms in SPARQL syntax, `"…"@en`, `<iri>` (SELECT).
+    SparqlTsv,
+    /// SPARQL 1.1 JSON results (SELECT, ASK).
     Json,
+    /// SPARQL 1.1 XML results (SELECT, ASK).
     Xml,
+    /// Turtle with prefixes (CONSTRUCT, DESCRIBE).
+    Turtle,
+    /// N-Triples (CONSTRUCT, DESCRIBE).
+    Ntriples,
+    /// N-Quads, all in the default graph (CONSTRUCT, DESCRIBE).
+    Nquads,
+    /// TriG with prefixes, all in the default graph (CONSTRUCT, DESCRIBE).
+    Trig,
+    /// JSON-LD, expanded (CONSTRUCT, DESCRIBE).
+    Jsonld,
+}
+
+impl ResultFormat {
+    /// The SPARQL results format of this choice, if it is one.
+    fn results(self) -> Option<QueryResultsFormat> {
+        match self {
+            ResultFormat::Csv => Some(QueryResultsFormat::Csv),
+            ResultFormat::SparqlTsv => Some(QueryResultsFormat::Tsv),
+            ResultFormat::Json => Some(QueryResultsFormat::Json),
+            ResultFormat::Xml => Some(QueryResultsFormat::Xml),
+            _ => None,
+        }
+    }
+
+    /// The RDF format of this choice, if it is one.
+    fn rdf(self) -> Option<RdfFormat> {
+        match self {
+            ResultFormat::Turtle => Some(RdfFormat::Turtle),
+            ResultFormat::Ntriples => Some(RdfFormat::NTriples),
+            ResultFormat::Nquads => Some(RdfFormat::NQuads),
+            ResultFormat::Trig => Some(RdfFormat::TriG),
+            ResultFormat::Jsonld => Some(RdfFormat::JsonLd {
+                profile: oxigraph::io::JsonLdProfileSet::empty(),
+            }),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> String {
+        self.to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default()
+    }
 }
 
 fn main() -> ExitCode {
@@ -146,11 +200,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    let vocab = Vocab {
-        base: cli.base.clone(),
-    };
-    oxigraph::model::NamedNode::new(format!("{}x", vocab.base))
-        .context("--base is not a valid IRI")?;
+    let vocab = run_vocab(cli.base.as_deref(), &cli.out)?;
     match cli.command {
         Command::Extract { paths, encoding } => {
             let rules = load_rules(cli.rules.as_deref())?;
@@ -168,7 +218,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 (None, None) => bail!("give a query or -f FILE"),
             };
-            query(&open_store(&cli.out)?, &text, format)
+            query(&open_store(&cli.out)?, &vocab, &text, format)
         }
         Command::Explain { file, encoding } => {
             let rules = load_rules(cli.rules.as_deref())?;
@@ -198,8 +248,27 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve(args) => serve(open_store(&cli.out)?, &cli.out, cli.base, args),
+        Command::Serve(args) => serve(open_store(&cli.out)?, &cli.out, vocab.base, args),
     }
+}
+
+/// The IRIs of this run: `--base` if given, else the base the store records, else the
+/// default. A store made with another base is refused, since its IRIs and this run's would
+/// never meet.
+fn run_vocab(given: Option<&str>, out: &Path) -> Result<Vocab> {
+    if let Some(given) = given {
+        Vocab::new(given)?;
+    }
+    let recorded = accord::store::recorded_base(out)?;
+    let base = match (given, recorded.as_deref()) {
+        (Some(given), Some(recorded)) if given != recorded => bail!(
+            "{} was made with --base {recorded}, not {given}: give that base, or another --out",
+            out.join("store").display()
+        ),
+        (Some(base), _) | (None, Some(base)) => base,
+        (None, None) => rdf::DEFAULT_BASE,
+    };
+    Ok(Vocab::new(base)?)
 }
 
 fn serve(store: Store, out: &Path, base: String, args: ServeArgs) -> Result<ExitCode> {
@@ -485,6 +554,7 @@ fn extract(
         );
     }
     store.manifest.rules_hash = rules.hash.clone();
+    store.manifest.base = vocab.base.clone();
     store.replace_graphs(&[vocab.entities_graph()], &rdf::entity_quads(rules, vocab))?;
     store.save()?;
     let quads = store.sorted_quads()?;
@@ -638,19 +708,32 @@ fn write_atomically(path: &Path, f: impl FnOnce(&mut dyn Write) -> io::Result<()
     Ok(())
 }
 
-fn query(store: &Store, text: &str, format: Option<ResultFormat>) -> Result<ExitCode> {
-    let results = store.query(text)?;
+/// Runs a query read-only (an update is refused before anything runs) and prints its answer
+/// in the format asked, or the one that suits the kind of query and where stdout goes.
+fn query(
+    store: &Store,
+    vocab: &Vocab,
+    text: &str,
+    format: Option<ResultFormat>,
+) -> Result<ExitCode> {
+    let results = match store.query_with(text, &QueryDataset::default(), CancellationToken::new()) {
+        Ok(r) => r,
+        Err(StoreError::Syntax(m)) => bail!("query: {}", syntax_message(text, &m)),
+        Err(e) => return Err(e.into()),
+    };
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
     let mut out = io::BufWriter::new(stdout.lock());
     match results {
-        QueryResults::Boolean(b) => writeln!(out, "{b}")?,
+        QueryResults::Boolean(b) => write_boolean(&mut out, b, format)?,
         QueryResults::Graph(triples) => {
-            let mut ser = RdfSerializer::from_format(RdfFormat::Turtle).for_writer(&mut out);
-            for t in triples {
-                ser.serialize_triple(&t?)?;
-            }
-            ser.finish()?;
+            let triples: Vec<Triple> = triples.collect::<Result<_, _>>()?;
+            write_graph(
+                &mut out,
+                triples,
+                vocab,
+                format.unwrap_or(ResultFormat::Turtle),
+            )?
         }
         QueryResults::Solutions(solutions) => {
             let format = format.unwrap_or(if terminal {
@@ -660,28 +743,188 @@ fn query(store: &Store, text: &str, format: Option<ResultFormat>) -> Result<Exit
             });
             let variables = solutions.variables().to_vec();
             let rows: Vec<_> = solutions.collect::<Result<_, _>>()?;
-            let standard = match format {
-                ResultFormat::Table => None,
-                ResultFormat::Csv => Some(QueryResultsFormat::Csv),
-                ResultFormat::Tsv => Some(QueryResultsFormat::Tsv),
-                ResultFormat::Json => Some(QueryResultsFormat::Json),
-                ResultFormat::Xml => Some(QueryResultsFormat::Xml),
-            };
-            match standard {
-                Some(f) => {
-                    let mut ser = QueryResultsSerializer::from_format(f)
-                        .serialize_solutions_to_writer(&mut out, variables.clone())?;
-                    for row in &rows {
-                        ser.serialize(row)?;
-                    }
-                    ser.finish()?;
-                }
-                None => write_table(&mut out, &variables, &rows)?,
-            }
+            write_solutions(&mut out, &variables, &rows, format)?
         }
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The parser's error in one line with its place: `line 2, column 9: unexpected "?y";
+/// expected LATERAL, SERVICE`, or `undefined prefix foo: (in foo:bar)`. The parser lists
+/// the character classes it expected too, over several lines: those are left out.
+fn syntax_message(query: &str, message: &str) -> String {
+    let flat = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    let Some((line, column, rest)) = flat.strip_prefix("error at ").and_then(|r| {
+        let (place, rest) = r.split_once(": ")?;
+        let (line, column) = place.split_once(':')?;
+        Some((
+            line.parse::<usize>().ok()?,
+            column.parse::<usize>().ok()?,
+            rest,
+        ))
+    }) else {
+        return flat;
+    };
+    let at = format!("line {line}, column {column}");
+    let text_line = query.lines().nth(line.saturating_sub(1)).unwrap_or("");
+    let (before, after): (String, String) = {
+        let chars: Vec<char> = text_line.chars().collect();
+        let cut = column.saturating_sub(1).min(chars.len());
+        (chars[..cut].iter().collect(), chars[cut..].iter().collect())
+    };
+    if rest.contains("Prefix not found") {
+        let name: String = before
+            .rsplit(|c: char| c.is_whitespace() || "{}().;,^/|<>".contains(c))
+            .next()
+            .unwrap_or("")
+            .to_string();
+        let prefix = name.split(':').next().unwrap_or("");
+        let start = column.saturating_sub(name.chars().count()).max(1);
+        let at = format!("line {line}, column {start}");
+        return format!(
+            "{at}: undefined prefix {prefix}: (in {name}); declare it with PREFIX {prefix}: <…>"
+        );
+    }
+    let found = after.split_whitespace().next().unwrap_or("");
+    let found = if found.is_empty() {
+        "end of query".to_string()
+    } else {
+        format!("{found:?}")
+    };
+    let listed: Vec<&str> = rest
+        .trim_start_matches("expected one of ")
+        .trim_start_matches("expected ")
+        .split(", ")
+        .collect();
+    let mut expected: Vec<&str> = listed
+        .iter()
+        .copied()
+        .filter(|w| {
+            !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "\"_{}()".contains(c))
+        })
+        .collect();
+    if expected.len() < listed.len() && !expected.is_empty() {
+        expected.push("…");
+    }
+    if expected.is_empty() {
+        format!("{at}: unexpected {found}")
+    } else {
+        format!("{at}: unexpected {found}; expected {}", expected.join(", "))
+    }
+}
+
+/// ASK: `true`/`false` on a line, or a SPARQL results document.
+fn write_boolean(out: &mut dyn Write, b: bool, format: Option<ResultFormat>) -> Result<()> {
+    match format.and_then(ResultFormat::results) {
+        Some(f @ (QueryResultsFormat::Json | QueryResultsFormat::Xml)) => {
+            QueryResultsSerializer::from_format(f).serialize_boolean_to_writer(&mut *out, b)?;
+            writeln!(out)?;
+        }
+        _ if format.is_some_and(|f| f.rdf().is_some()) => bail!(
+            "--format {} is for CONSTRUCT and DESCRIBE; ASK gives true/false, json or xml",
+            format.map(ResultFormat::name).unwrap_or_default()
+        ),
+        _ => writeln!(out, "{b}")?,
+    }
+    Ok(())
+}
+
+/// CONSTRUCT/DESCRIBE: each triple once (the union default graph repeats a triple once per
+/// graph that holds it), sorted, through Oxigraph's serialisers with accord's prefixes.
+fn write_graph(
+    out: &mut dyn Write,
+    mut triples: Vec<Triple>,
+    vocab: &Vocab,
+    format: ResultFormat,
+) -> Result<()> {
+    let Some(rdf_format) = format.rdf() else {
+        bail!(
+            "--format {} is for SELECT; CONSTRUCT and DESCRIBE give turtle, ntriples, nquads, trig or jsonld",
+            format.name()
+        );
+    };
+    triples.sort_by_cached_key(|t| t.to_string());
+    triples.dedup();
+    let mut bytes = Vec::new();
+    let mut ser = export::answer_serializer(rdf_format, vocab).for_writer(&mut bytes);
+    for t in &triples {
+        ser.serialize_triple(t)?;
+    }
+    ser.finish()?;
+    out.write_all(&bytes)?;
+    // Every format ends with a newline (an empty graph may be no bytes at all).
+    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// SELECT: a table, plain TSV, or a SPARQL results document.
+fn write_solutions(
+    out: &mut dyn Write,
+    variables: &[oxigraph::sparql::Variable],
+    rows: &[oxigraph::sparql::QuerySolution],
+    format: ResultFormat,
+) -> Result<()> {
+    match format {
+        ResultFormat::Table => write_table(out, variables, rows)?,
+        ResultFormat::Tsv => write_plain_tsv(out, variables, rows)?,
+        f => {
+            let Some(results) = f.results() else {
+                bail!(
+                    "--format {} is for CONSTRUCT and DESCRIBE; SELECT gives table, tsv, sparql-tsv, csv, json or xml",
+                    f.name()
+                );
+            };
+            let mut ser = QueryResultsSerializer::from_format(results)
+                .serialize_solutions_to_writer(&mut *out, variables.to_vec())?;
+            for row in rows {
+                ser.serialize(row)?;
+            }
+            ser.finish()?;
+            if results == QueryResultsFormat::Json || results == QueryResultsFormat::Xml {
+                writeln!(out)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Plain TSV for `cut`, `sort` and spreadsheets: a header of variable names, then values as
+/// the table shows them, with the characters that would break a row escaped.
+fn write_plain_tsv(
+    out: &mut dyn Write,
+    variables: &[oxigraph::sparql::Variable],
+    rows: &[oxigraph::sparql::QuerySolution],
+) -> io::Result<()> {
+    let header: Vec<&str> = variables.iter().map(|v| v.as_str()).collect();
+    writeln!(out, "{}", header.join("\t"))?;
+    for r in rows {
+        let cells: Vec<String> = variables
+            .iter()
+            .map(|v| tsv_escape(&show(r.get(v))))
+            .collect();
+        writeln!(out, "{}", cells.join("\t"))?;
+    }
+    Ok(())
+}
+
+/// `\t`, `\n`, `\r` and `\\` as two characters, so every row is one line of cells.
+fn tsv_escape(value: &str) -> String {
+    let mut s = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => s.push_str("\\\\"),
+            '\t' => s.push_str("\\t"),
+            '\n' => s.push_str("\\n"),
+            '\r' => s.push_str("\\r"),
+            c => s.push(c),
+        }
+    }
+    s
 }
 
 fn show(term: Option<&Term>) -> String {
@@ -747,5 +990,6 @@ fn write_table(
     for r in &cells {
         line(out, r)?;
     }
-    writeln!(out, "({} rows)", rows.len())
+    let plural = if rows.len() == 1 { "" } else { "s" };
+    writeln!(out, "({} row{plural})", rows.len())
 }

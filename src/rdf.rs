@@ -38,7 +38,52 @@ impl Default for Vocab {
     }
 }
 
+/// Why a `--base` cannot name accord's IRIs.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[non_exhaustive]
+pub enum BaseError {
+    #[error(
+        "--base {base:?} is not an absolute IRI ({reason}); give one like https://example.org/accord/"
+    )]
+    NotAbsolute { base: String, reason: String },
+    /// Terms are `<base>ontology#Term` and sentences `<file IRI>#sN`: a base with a fragment
+    /// would give IRIs with two `#`.
+    #[error(
+        "--base {0:?} holds '#': accord writes ontology terms as <base>ontology#Term and sentences as <base>id/doc/<file>#sN, so the base must be a path ending in '/' (like {1})"
+    )]
+    Fragment(String, String),
+    #[error("--base {0:?} holds '?': the base must be a path ending in '/', without a query")]
+    Query(String),
+    #[error(
+        "--base {0:?} does not end in '/': IRIs are <base>id/… and <base>ontology#…, so it must (like {0}/)"
+    )]
+    NoSlash(String),
+}
+
 impl Vocab {
+    /// The IRIs of `base`, which must be an absolute IRI ending in `/` with no query or
+    /// fragment: every IRI accord mints is `base` plus a path, and sentences and ontology terms
+    /// take a fragment of their own.
+    pub fn new(base: &str) -> Result<Vocab, BaseError> {
+        if let Some((path, _)) = base.split_once('#') {
+            let path = path.trim_end_matches('/');
+            return Err(BaseError::Fragment(base.to_string(), format!("{path}/")));
+        }
+        NamedNode::new(base).map_err(|e| BaseError::NotAbsolute {
+            base: base.to_string(),
+            reason: e.to_string(),
+        })?;
+        if base.contains('?') {
+            return Err(BaseError::Query(base.to_string()));
+        }
+        if !base.ends_with('/') {
+            return Err(BaseError::NoSlash(base.to_string()));
+        }
+        Ok(Vocab {
+            base: base.to_string(),
+        })
+    }
+
     pub fn ontology(&self) -> String {
         format!("{}ontology#", self.base)
     }
@@ -104,7 +149,9 @@ fn zh(text: &str) -> Literal {
 /// What the document resource says about its source.
 pub struct DocMeta<'a> {
     pub key: &'a str,
-    pub title: &'a str,
+    /// The title line of the text; `None` when it has none. The file key the text's own
+    /// Document is then named by is not a title, nor a Chinese label: neither is written.
+    pub title: Option<&'a str>,
     pub date: Option<DateValue>,
     pub source: &'a str,
     pub content_hash: &'a str,
@@ -138,7 +185,16 @@ pub fn document_quads(rules: &Rules, vocab: &Vocab, meta: &DocMeta, g: &DocGraph
     let node_iri = |i: petgraph::graph::NodeIndex| vocab.id(&g.graph[i].path(rules));
     let doc = vocab.id(&format!("doc/{}", meta.key));
     for i in g.graph.node_indices() {
-        describe_found(rules, &mut out, &node_iri(i), &g.graph[i]);
+        if i == g.document && meta.title.is_none() {
+            // Named by its file: typed, but its key is no label.
+            out.add(
+                &node_iri(i),
+                term(RDF, "type"),
+                vocab.acc(Kind::Document.name()),
+            );
+        } else {
+            describe_found(rules, &mut out, &node_iri(i), &g.graph[i]);
+        }
         if i != g.document || g.document_mentioned {
             out.add(&doc, vocab.acc("mentions"), node_iri(i));
         }
@@ -252,7 +308,9 @@ fn describe_found(rules: &Rules, out: &mut Out, s: &NamedNode, e: &Entity) {
 
 fn describe_document(out: &mut Out, doc: &NamedNode, meta: &DocMeta) {
     out.add(doc, term(RDF, "type"), out.vocab.acc("SourceDocument"));
-    out.add(doc, term(DCTERMS, "title"), zh(meta.title));
+    if let Some(title) = meta.title {
+        out.add(doc, term(DCTERMS, "title"), zh(title));
+    }
     if let Some(d) = meta.date {
         out.add(doc, term(DCTERMS, "date"), date_literal(&d.start));
     }
@@ -324,6 +382,34 @@ fn describe_known(rules: &Rules, out: &mut Out, s: &NamedNode, i: usize) {
             s,
             vocab.acc("country"),
             vocab.id(&Entity::Known(c).path(rules)),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_base_is_an_absolute_iri_ending_in_a_slash() {
+        assert!(Vocab::new("http://example.org/ns/").is_ok());
+        assert!(Vocab::new(DEFAULT_BASE).is_ok());
+        for bad in [
+            "http://example.org/ns#",
+            "http://example.org/ns/#",
+            "http://example.org/ns",
+            "http://example.org/ns/?x=/",
+            "example/",
+            "not an iri/",
+        ] {
+            assert!(Vocab::new(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            Vocab::new("http://example.org/ns#").unwrap_err(),
+            BaseError::Fragment(
+                "http://example.org/ns#".into(),
+                "http://example.org/ns/".into()
+            )
         );
     }
 }

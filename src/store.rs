@@ -38,7 +38,7 @@ pub enum StoreError {
     #[error("{0}")]
     Syntax(String),
     /// The text is a SPARQL update, which [`Store::query_with`] never runs.
-    #[error("SPARQL updates are not accepted here")]
+    #[error("the store is read-only: SPARQL updates (INSERT, DELETE, LOAD, CLEAR…) are not run")]
     Update,
     /// The query's cancellation token fired (it ran past its time limit).
     #[error("the query was cancelled")]
@@ -81,8 +81,27 @@ pub struct DocumentEntry {
 pub struct Manifest {
     pub format: u32,
     pub rules_hash: String,
+    /// The `--base` the store's IRIs were minted with: a run with another base would add IRIs
+    /// that never meet these. Empty in snapshots made before it was recorded.
+    #[serde(default)]
+    pub base: String,
     pub quads_file: String,
     pub documents: BTreeMap<String, DocumentEntry>,
+}
+
+/// The base recorded in the manifest of the store in `out/store/`, without loading its quads;
+/// `None` when there is no store yet or it was made before bases were recorded.
+pub fn recorded_base(out: &Path) -> Result<Option<String>, StoreError> {
+    let path = out.join("store").join(MANIFEST);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = fs::read_to_string(&path).map_err(io_err(&path))?;
+    let manifest: Manifest = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    Ok(Some(manifest.base).filter(|b| !b.is_empty()))
 }
 
 pub struct Store {

@@ -27,9 +27,10 @@ fn extracted_corpus() -> tempfile::TempDir {
     tmp
 }
 
-/// The answer to a SPARQL query over the store in `dir`, as TSV.
+/// The answer to a SPARQL query over the store in `dir`, as SPARQL TSV (terms in SPARQL
+/// syntax: `"…"@zh`, `<iri>`).
 fn ask_tsv(dir: &Path, q: &str) -> String {
-    let o = accord(dir, &["query", q, "--format", "tsv"]);
+    let o = accord(dir, &["query", q, "--format", "sparql-tsv"]);
     assert!(o.status.success(), "{}", stderr(&o));
     stdout(&o)
 }
@@ -156,12 +157,147 @@ fn queries_answer_analyst_questions() {
         dushanbe.contains("上海合作组织成员国粮食安全合作纲要") && dushanbe.contains("2018-10-12"),
         "{dushanbe}"
     );
-    // ASK and CONSTRUCT work too.
-    assert_eq!(ask("ASK { ?s ?p ?o }").trim(), "true");
-    let construct = ask(
-        "PREFIX acc: <https://w3id.org/accord/ontology#> CONSTRUCT { ?p acc:represents ?s } WHERE { ?p acc:represents ?s }",
+    // ASK works too.
+    assert_eq!(ask("ASK { ?s ?p ?o }"), "true\n");
+}
+
+const REPRESENTS: &str = "PREFIX acc: <https://w3id.org/accord/ontology#> \
+    CONSTRUCT { ?p acc:represents ?s } WHERE { ?p acc:represents ?s }";
+
+#[test]
+fn select_prints_plain_tsv_when_piped_and_sparql_tsv_on_request() {
+    let tmp = extracted_corpus();
+    let bri = root().join("queries/bri-supporters.rq");
+    let bri = bri.to_str().unwrap();
+    // Piped, no --format: plain values, a header of names.
+    let plain = accord(tmp.path(), &["query", "-f", bri]);
+    assert!(plain.status.success(), "{}", stderr(&plain));
+    assert_eq!(
+        stdout(&plain),
+        "state\tname\n哈萨克斯坦\tKazakhstan\n吉尔吉斯斯坦\tKyrgyzstan\n巴基斯坦\tPakistan\n\
+         俄罗斯\tRussia\n塔吉克斯坦\tTajikistan\n乌兹别克斯坦\tUzbekistan\n"
     );
-    assert!(construct.contains("person/xi_jinping"), "{construct}");
+    let tsv = accord(tmp.path(), &["query", "-f", bri, "--format", "tsv"]);
+    assert_eq!(stdout(&tsv), stdout(&plain));
+    let sparql = accord(tmp.path(), &["query", "-f", bri, "--format", "sparql-tsv"]);
+    assert!(
+        stdout(&sparql).starts_with("?state\t?name\n\"哈萨克斯坦\"@zh\t\"Kazakhstan\"@en\n"),
+        "{}",
+        stdout(&sparql)
+    );
+    // IRIs without <>, numbers without their datatype.
+    let iri = accord(
+        tmp.path(),
+        &[
+            "query",
+            "SELECT ?s (1 AS ?n) WHERE { VALUES ?s { <https://w3id.org/accord/id/state/uzb> } }",
+        ],
+    );
+    assert_eq!(
+        stdout(&iri),
+        "s\tn\nhttps://w3id.org/accord/id/state/uzb\t1\n"
+    );
+    // A tab, a line break or a backslash inside a value cannot break the row.
+    let escaped = accord(
+        tmp.path(),
+        &[
+            "query",
+            r#"SELECT ?x WHERE { BIND("a\tb\nc\\d\re" AS ?x) }"#,
+        ],
+    );
+    assert_eq!(stdout(&escaped), "x\na\\tb\\nc\\\\d\\re\n");
+}
+
+#[test]
+fn construct_prints_each_triple_once_with_prefixes_in_the_format_asked() {
+    let tmp = extracted_corpus();
+    // Both copies of the declaration state each of the eight facts: printed once each.
+    let turtle = accord(tmp.path(), &["query", REPRESENTS]);
+    assert!(turtle.status.success(), "{}", stderr(&turtle));
+    let turtle = stdout(&turtle);
+    for prefix in [
+        "@prefix acc: <https://w3id.org/accord/ontology#> .",
+        "@prefix id: <https://w3id.org/accord/id/> .",
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .",
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .",
+        "@prefix owl: <http://www.w3.org/2002/07/owl#> .",
+        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .",
+    ] {
+        assert!(turtle.contains(prefix), "{prefix} not in\n{turtle}");
+    }
+    let triples: Vec<&str> = turtle.lines().filter(|l| !l.starts_with('@')).collect();
+    assert_eq!(triples.len(), 8, "{turtle}");
+    assert!(
+        triples.contains(&r"id:person\/xi_jinping acc:represents id:state\/chn ."),
+        "{turtle}"
+    );
+    let asked = |format: &str| {
+        let o = accord(tmp.path(), &["query", REPRESENTS, "--format", format]);
+        assert!(o.status.success(), "{format}: {}", stderr(&o));
+        let text = stdout(&o);
+        assert!(text.ends_with('\n'), "{format} does not end with a newline");
+        text
+    };
+    let nt = asked("ntriples");
+    assert_eq!(nt.lines().count(), 8, "{nt}");
+    assert!(nt.contains(
+        "<https://w3id.org/accord/id/person/putin> <https://w3id.org/accord/ontology#represents> <https://w3id.org/accord/id/state/rus> .\n"
+    ));
+    assert_eq!(asked("nquads"), nt);
+    assert!(asked("trig").contains("@prefix id: <https://w3id.org/accord/id/> ."));
+    let json: serde_json::Value = serde_json::from_str(&asked("jsonld")).unwrap();
+    assert_eq!(json.as_array().map(Vec::len), Some(8), "{json}");
+    // An empty answer is empty, a SELECT format is no graph format.
+    let o = accord(
+        tmp.path(),
+        &["query", "CONSTRUCT { ?s ?p ?o } WHERE { FILTER(false) }"],
+    );
+    assert!(o.status.success());
+    assert_eq!(
+        stdout(&o).lines().filter(|l| !l.starts_with('@')).count(),
+        0
+    );
+    let o = accord(tmp.path(), &["query", REPRESENTS, "--format", "csv"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--format csv is for SELECT"),
+        "{}",
+        stderr(&o)
+    );
+    // ASK as a results document, ending with a newline.
+    let o = accord(tmp.path(), &["query", "ASK {}", "--format", "json"]);
+    assert_eq!(stdout(&o), "{\"head\":{},\"boolean\":true}\n");
+}
+
+#[test]
+fn updates_are_refused_and_syntax_errors_are_one_line_with_their_place() {
+    let tmp = extracted_corpus();
+    let one_line = |args: &[&str]| {
+        let o = accord(tmp.path(), args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(o.stdout.is_empty());
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        err
+    };
+    for update in [
+        "INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+        "CLEAR ALL",
+        "PREFIX acc: <https://w3id.org/accord/ontology#> DELETE WHERE { ?s acc:supports ?o }",
+    ] {
+        assert_eq!(
+            one_line(&["query", update]),
+            "accord: the store is read-only: SPARQL updates (INSERT, DELETE, LOAD, CLEAR…) are not run\n"
+        );
+    }
+    assert_eq!(
+        one_line(&["query", "SELECT ?x WHERE { ?x acc:supports ?y }"]),
+        "accord: query: line 1, column 22: undefined prefix acc: (in acc:supports); declare it with PREFIX acc: <…>\n"
+    );
+    let err = one_line(&["query", "SELECT ?x WHERE {\n  ?x ?y }"]);
+    assert!(err.starts_with("accord: query: line 2, column "), "{err}");
+    // Nothing changed.
+    assert_eq!(ask_tsv(tmp.path(), "ASK { ?s ?p ?o }"), "true\n");
 }
 
 #[test]
@@ -438,4 +574,121 @@ fn a_document_graph_holds_the_entities_its_text_names_and_no_other() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("<https://w3id.org/accord/id/state/bra>"));
     assert!(!stdout(&o).contains("mentions"));
+}
+
+#[test]
+fn a_base_is_an_absolute_iri_ending_in_a_slash_and_the_store_keeps_its_own() {
+    let tmp = tempfile::tempdir().unwrap();
+    corpus_in(tmp.path());
+    let refused = |base: &str, needle: &str| {
+        let o = accord(tmp.path(), &["--base", base, "extract"]);
+        assert_eq!(o.status.code(), Some(2), "{base}");
+        assert!(stderr(&o).contains(needle), "{base}: {}", stderr(&o));
+        assert!(!tmp.path().join("output").exists(), "{base} wrote output");
+    };
+    refused(
+        "http://example.org/ns#",
+        "holds '#': accord writes ontology terms as <base>ontology#Term",
+    );
+    refused("http://example.org/ns", "does not end in '/'");
+    refused("example/", "is not an absolute IRI");
+    let base = "http://example.org/ns/";
+    let o = accord(tmp.path(), &["--base", base, "extract"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let manifest = fs::read_to_string(tmp.path().join("output/store/manifest.json")).unwrap();
+    assert!(
+        manifest.contains("\"base\": \"http://example.org/ns/\""),
+        "{manifest}"
+    );
+    // Later runs take the store's base; another one is refused, not mixed in.
+    let q = accord(
+        tmp.path(),
+        &[
+            "query",
+            "SELECT ?s WHERE { ?s a <http://example.org/ns/ontology#State> } LIMIT 1",
+        ],
+    );
+    assert!(
+        stdout(&q).starts_with("s\nhttp://example.org/ns/id/state/"),
+        "{}",
+        stdout(&q)
+    );
+    for args in [
+        &["--base", "https://w3id.org/accord/", "extract"][..],
+        &["--base", "https://w3id.org/accord/", "query", "ASK {}"],
+    ] {
+        let o = accord(tmp.path(), args);
+        assert_eq!(o.status.code(), Some(2));
+        assert_eq!(
+            stderr(&o),
+            "accord: output/store was made with --base http://example.org/ns/, not https://w3id.org/accord/: give that base, or another --out\n"
+        );
+    }
+    let ttl = accord(tmp.path(), &["export", "--format", "turtle"]);
+    assert!(stdout(&ttl).contains("@prefix acc: <http://example.org/ns/ontology#> ."));
+}
+
+#[test]
+fn jsonld_types_are_the_terms_of_its_context() {
+    let tmp = extracted_corpus();
+    let doc: serde_json::Value =
+        serde_json::from_slice(&fs::read(tmp.path().join("output/graph.jsonld")).unwrap()).unwrap();
+    let mut types = std::collections::BTreeSet::new();
+    for graph in doc["@graph"].as_array().unwrap() {
+        for node in graph["@graph"].as_array().unwrap() {
+            match &node["type"] {
+                serde_json::Value::String(t) => {
+                    types.insert(t.clone());
+                }
+                serde_json::Value::Array(ts) => {
+                    types.extend(ts.iter().map(|t| t.as_str().unwrap().to_string()))
+                }
+                _ => {}
+            }
+        }
+    }
+    let context = &doc["@context"];
+    for t in &types {
+        assert!(
+            context.get(t).is_some(),
+            "type {t} is not a term of the context"
+        );
+    }
+    assert!(
+        types.contains("State") && types.contains("Statement"),
+        "{types:?}"
+    );
+}
+
+#[test]
+fn a_text_without_a_title_line_gets_no_title_made_of_its_file_name() {
+    let tmp = extracted_corpus();
+    let ask = |q: &str| {
+        ask_tsv(
+            tmp.path(),
+            &format!(
+                "PREFIX acc: <https://w3id.org/accord/ontology#> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> \
+                 PREFIX dcterms: <http://purl.org/dc/terms/> {q}"
+            ),
+        )
+    };
+    // The web copy has no title line: its Document is named by the file key, typed, signed,
+    // but neither it nor the file has a title or label made of that key.
+    let web = ask(
+        "SELECT ?d ?label ?title WHERE { <https://w3id.org/accord/id/doc/moscow-2020-web> acc:copyOf ?d . \
+         ?d a acc:Document ; acc:signedBy ?p . \
+         OPTIONAL { ?d rdfs:label ?label } OPTIONAL { ?f acc:copyOf ?d ; dcterms:title ?title } } LIMIT 1",
+    );
+    assert_eq!(
+        web,
+        "?d\t?label\t?title\n<https://w3id.org/accord/id/document/moscow-2020-web>\t\t\n"
+    );
+    // The print copy has one: its file's title and its Document's label.
+    let print = ask(
+        "SELECT ?title WHERE { <https://w3id.org/accord/id/doc/moscow-2020-print> dcterms:title ?title }",
+    );
+    assert_eq!(
+        print,
+        "?title\n\"上海合作组织成员国元首理事会莫斯科宣言\"@zh\n"
+    );
 }

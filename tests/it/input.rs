@@ -296,8 +296,8 @@ fn bad_files_are_named_once_and_good_files_still_stored() {
     assert_eq!(
         stdout(&q).lines().skip(1).collect::<Vec<_>>(),
         [
-            "<https://w3id.org/accord/id/graph/print>",
-            "<https://w3id.org/accord/id/graph/web>"
+            "https://w3id.org/accord/id/graph/print",
+            "https://w3id.org/accord/id/graph/web"
         ],
         "{}",
         stderr(&q)

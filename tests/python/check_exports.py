@@ -16,6 +16,8 @@ Checks:
   2. pyld expands graph.jsonld (inline @context, remote loading disabled) and
      converts it to N-Quads; rdflib reads that and it must equal graph.nq,
      graph by graph. The inline @context must equal ontology/context.jsonld.
+     Every `type` value is a term the @context defines (`State`, not the IRI),
+     and each term expands to the class IRI the quads hold.
   3. `dot -Tsvg graph.dot` exits 0 and prints an <svg> document.
   4. graph.graphml is well-formed GraphML whose edges join declared nodes and
      whose nodes are the entities of the entity-to-entity facts (and its edges
@@ -443,6 +445,52 @@ def check_jsonld_context(ex: Exports) -> str:
                       f"in {len(details)} entries", details[:SHOW])
 
 
+def json_type_values(value):
+    """Every value of a `type` key (the @context's alias of @type) in the JSON."""
+    if isinstance(value, list):
+        for v in value:
+            yield from json_type_values(v)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            if k == "@context":
+                continue
+            if k == "type":  # node types; "@type" of value objects is a datatype
+                yield from (v if isinstance(v, list) else [v])
+            else:
+                yield from json_type_values(v)
+
+
+def check_jsonld_types(ex: Exports) -> str:
+    need("pyld")
+    doc = ex.json("graph.jsonld")
+    ctx = doc.get("@context") if isinstance(doc, dict) else None
+    if not isinstance(ctx, dict):
+        raise CheckFailed("graph.jsonld has no inline @context object")
+    types = list(json_type_values(doc))
+    if not types:
+        raise CheckFailed("graph.jsonld has no type values")
+    not_terms = sorted({t for t in types if t not in ctx})
+    if not_terms:
+        raise CheckFailed(f"{len(not_terms)} type value(s) are not terms of the @context "
+                          "(full or compact IRIs where a term is defined?)", not_terms[:SHOW])
+    # each term, expanded on its own by pyld, is the class IRI the quads hold (2a compares
+    # the whole file with graph.nq)
+    classes = {o[1] for ts in ex.nq_quads().values() for _, p, o in ts
+               if p == ("I", RDF + "type")}
+    jsonld.set_document_loader(_no_remote_documents)
+    wrong = []
+    for term in sorted(set(types)):
+        expanded = jsonld.expand({"@context": ctx, "@id": "urn:x", "type": term},
+                                 {"documentLoader": _no_remote_documents})
+        iri = expanded[0]["@type"][0]
+        if iri not in classes:
+            wrong.append(f"{term} expands to {iri}, which no rdf:type in graph.nq names")
+    if wrong:
+        raise CheckFailed(wrong[0], wrong[1:])
+    return (f"{len(types)} type values, all terms of the @context "
+            f"({', '.join(sorted(set(types)))})")
+
+
 # --- check 3: Graphviz renders graph.dot ---------------------------------------
 
 def dot_binary() -> str:
@@ -735,6 +783,7 @@ CHECKS = [
     ("1 rdflib: graph.nq = graph.trig, graph.ttl = union", check_rdf_serialisations),
     ("2a pyld: graph.jsonld -> quads = graph.nq", check_jsonld),
     ("2b graph.jsonld @context = ontology/context.jsonld", check_jsonld_context),
+    ("2c graph.jsonld types are terms of its @context", check_jsonld_types),
     ("3 graphviz: dot -Tsvg graph.dot", check_dot_renders),
     ("4a graph.graphml structure and nodes", check_graphml),
     ("4b graph.dot nodes", check_dot_nodes),
