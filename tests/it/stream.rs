@@ -259,3 +259,34 @@ fn json_lines_from_standard_input_in_parallel_keep_their_order() {
     let expected: Vec<String> = (0..12).map(|i| format!("doc{i:02}")).collect();
     assert_eq!(order, expected);
 }
+
+#[test]
+fn json_lines_are_read_line_by_line_past_a_bad_line() {
+    use accord::read::{JsonLines, ReadError};
+    let bytes = [
+        "\u{FEFF}{\"id\": \"a\", \"text\": \"成员国欢迎。\"}\r\n".as_bytes(),
+        b"\n  \n{\"id\": \"b\", \"text\": \"\xE6\x88\"}\n",
+        "{\"id\": \"c\", \"text\": \"成员国。\", \"date\": \"2020-11-10\"}".as_bytes(),
+    ]
+    .concat();
+    let items: Vec<_> = JsonLines::new(&bytes[..], "x.jsonl").collect();
+    assert_eq!(items.len(), 3);
+    let a = items[0].as_ref().unwrap();
+    assert_eq!(
+        (a.line, a.text.as_str()),
+        (1, r#"{"id": "a", "text": "成员国欢迎。"}"#)
+    );
+    let doc = a.document().unwrap();
+    assert_eq!((doc.key.as_str(), doc.source.as_str()), ("a", "x.jsonl:1"));
+    assert_eq!(doc.date, None);
+    // Line 4 is cut in the middle of a character, at byte 71 of the stream.
+    match &items[1] {
+        Err(e @ ReadError::BrokenUtf8 { line: 4, .. }) => {
+            assert_eq!(e.to_string(), "x.jsonl:4: invalid UTF-8 at byte 71")
+        }
+        other => panic!("{other:?}"),
+    }
+    let c = items[2].as_ref().unwrap().document().unwrap();
+    assert_eq!((c.key.as_str(), c.source.as_str()), ("c", "x.jsonl:5"));
+    assert_eq!(c.date.map(|d| d.to_string()).as_deref(), Some("2020-11-10"));
+}
