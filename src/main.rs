@@ -562,6 +562,8 @@ fn units(sources: Vec<Source>, args: &ExtractArgs) -> impl Iterator<Item = Unit>
 /// dropped on its thread, so a chunk holds only quads.
 struct Extracted {
     key: String,
+    /// Read from a text file, whose name shows its key.
+    file: bool,
     source: String,
     content_hash: String,
     paragraphs: usize,
@@ -577,6 +579,7 @@ fn extract_unit(
     encoding: Option<&'static Encoding>,
     unit: Unit,
 ) -> Result<Extracted, ReadError> {
+    let file = matches!(unit, Unit::File(_));
     let doc = match unit {
         Unit::File(path) => accord::read::read_file_as(&path, encoding)?,
         Unit::Stdin { key } => {
@@ -590,6 +593,7 @@ fn extract_unit(
     rdf::sort_quads(&mut quads);
     quads.dedup();
     Ok(Extracted {
+        file,
         paragraphs: x.segmented.paragraphs.len(),
         mentions: x.mentions.iter().map(Vec::len).sum(),
         facts: x.facts.len(),
@@ -677,13 +681,13 @@ impl Tally {
     }
 
     /// `[3/6] in/web.txt: 133 paragraphs, …`; the key too where the source does not show it
-    /// (a JSON Lines record, standard input with --id).
+    /// (`docs.jsonl:2 (web)`, `stdin (web)` with --id).
     fn report(&self, x: &Extracted) {
         let n = match self.total {
             Some(total) => format!("{}/{total}", self.seen_inputs),
             None => self.seen_inputs.to_string(),
         };
-        let name = if x.source.contains(&x.key) {
+        let name = if x.file || x.source == x.key {
             x.source.clone()
         } else {
             format!("{} ({})", x.source, x.key)
