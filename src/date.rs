@@ -83,6 +83,16 @@ pub struct DateValue {
 }
 
 impl DateValue {
+    /// The single day `d`: a date given with a document rather than found in its text.
+    pub fn day(d: NaiveDate) -> DateValue {
+        let p = Point {
+            year: d.year(),
+            month: Some(d.month()),
+            day: Some(d.day()),
+        };
+        DateValue { start: p, end: p }
+    }
+
     pub fn is_day(&self) -> bool {
         self.start.day.is_some() && self.start == self.end
     }

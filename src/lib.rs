@@ -50,7 +50,12 @@ pub fn extract(rules: &Rules, document: Document) -> Extraction {
     let segmented = segment::segment(&normalized, &rules.layout, &|line| {
         recognize::is_date_line(rules, line)
     });
-    let date = document_date(rules, &segmented);
+    // A date given with the document (a JSON Lines record's `date`) is its date; the text's
+    // own date line is only a guess at it.
+    let date = document
+        .date
+        .map(DateValue::day)
+        .or_else(|| document_date(rules, &segmented));
     let mut mentions: Vec<Vec<Mention>> = segmented
         .paragraphs
         .iter()

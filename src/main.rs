@@ -9,12 +9,13 @@ use std::process::ExitCode;
 
 use accord::export::{self, Format};
 use accord::rdf::{self, Vocab};
+use accord::read::ReadError;
 use accord::rules::Rules;
 use accord::store::{DocumentEntry, QueryDataset, Store, StoreError};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use encoding_rs::Encoding;
-use oxigraph::io::RdfFormat;
+use oxigraph::io::{RdfFormat, RdfSerializer};
 use oxigraph::model::{Term, Triple};
 use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
 use oxigraph::sparql::{CancellationToken, QueryResults};
@@ -40,19 +41,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Extract facts from text files (folders are walked for *.txt, any case) into the store,
-    /// then write graph.ttl, graph.nq, graph.trig, graph.jsonld, graph.dot and graph.graphml
-    /// of the documents, and entities.ttl of the gazetteer. Re-extracting a file replaces its
-    /// graph. Files that cannot be read are named and skipped (exit status 1).
-    Extract {
-        /// Files or folders; default: the bundled corpus/.
-        #[arg(value_name = "PATH", default_values = ["corpus"])]
-        paths: Vec<PathBuf>,
-        /// Read every file in this encoding instead of detecting it (gb18030, big5,
-        /// utf-16le, utf-16be, utf-8, …).
-        #[arg(long, value_name = "LABEL", value_parser = accord::read::encoding_for_label)]
-        encoding: Option<&'static Encoding>,
-    },
+    /// Extract facts from text files (folders are walked for *.txt, any case), JSON Lines files
+    /// (*.jsonl: one document per line) or standard input (-) into the store, then write
+    /// graph.ttl, graph.nq, graph.trig, graph.jsonld, graph.dot and graph.graphml of the
+    /// documents, and entities.ttl of the gazetteer; or, with --stdout, write each document's
+    /// N-Quads to standard output. Re-extracting a file replaces its graph. Inputs that cannot
+    /// be read are named and skipped (exit status 1).
+    Extract(ExtractArgs),
     /// Run a SPARQL query over the union of all documents.
     Query {
         /// The query text (or use -f).
@@ -202,9 +197,9 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 fn run(cli: Cli) -> Result<ExitCode> {
     let vocab = run_vocab(cli.base.as_deref(), &cli.out)?;
     match cli.command {
-        Command::Extract { paths, encoding } => {
+        Command::Extract(args) => {
             let rules = load_rules(cli.rules.as_deref())?;
-            extract(&rules, &vocab, &paths, encoding, &cli.out)
+            extract(&rules, &vocab, &args, &cli.out)
         }
         Command::Query {
             sparql,
@@ -463,95 +458,359 @@ fn open_store(out: &Path) -> Result<Store> {
     Ok(store)
 }
 
-/// Files extracted in parallel before they are stored.
+#[derive(clap::Args)]
+struct ExtractArgs {
+    /// Files or folders, `-` for standard input; default: the bundled corpus/.
+    #[arg(value_name = "PATH", default_values = ["corpus"])]
+    paths: Vec<PathBuf>,
+    /// Read every file (and standard input) in this encoding instead of detecting it
+    /// (gb18030, big5, utf-16le, utf-16be, utf-8, …). JSON Lines are always UTF-8.
+    #[arg(long, value_name = "LABEL", value_parser = accord::read::encoding_for_label)]
+    encoding: Option<&'static Encoding>,
+    /// Key of the document read from standard input (default: stdin).
+    #[arg(long, value_name = "ID", conflicts_with = "jsonl")]
+    id: Option<String>,
+    /// Standard input is JSON Lines: one document per line, {"id": …, "text": …, "date": …}.
+    #[arg(long)]
+    jsonl: bool,
+    /// Write the N-Quads of each document to standard output as it is extracted, in input
+    /// order, instead of storing it: no store, no exports.
+    #[arg(long)]
+    stdout: bool,
+    /// Print nothing on standard error but errors.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Documents extracted at once (default: the number of cores).
+    #[arg(long, short, value_name = "N")]
+    jobs: Option<std::num::NonZeroUsize>,
+}
+
+/// Documents extracted in parallel before they are stored or written, at least; a chunk holds
+/// four documents per thread when there are more threads.
 const EXTRACT_CHUNK: usize = 64;
 
-fn extract(
-    rules: &Rules,
-    vocab: &Vocab,
-    paths: &[PathBuf],
-    encoding: Option<&'static Encoding>,
-    out: &Path,
-) -> Result<ExitCode> {
-    let inputs = Inputs::gather(paths);
-    let mut skipped = inputs.skipped;
-    if inputs.files.is_empty() {
-        if skipped > 0 {
-            bail!("nothing stored: {} (named above)", inputs_skipped(skipped));
-        }
-        bail!(
-            "no input files (*.txt) in {}",
-            paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    let files = inputs.files;
-    let mut store = Store::open(out)?;
-    let mut seen: BTreeMap<String, String> = BTreeMap::new();
-    let total = files.len();
-    let mut stored = 0usize;
-    // Documents are independent: each chunk is read and extracted in parallel, then stored in
-    // file order, so the store and the exports do not depend on scheduling and memory stays
-    // bounded by the chunk.
-    for (c, chunk) in files.chunks(EXTRACT_CHUNK).enumerate() {
-        let done: Vec<_> = chunk
-            .par_iter()
-            .map(|path| {
-                accord::read::read_file_as(path, encoding).map(|doc| {
-                    let x = accord::extract(rules, doc);
-                    let quads = accord::to_quads(rules, vocab, &x);
-                    (x, quads)
-                })
-            })
-            .collect();
-        for (i, result) in done.into_iter().enumerate() {
-            let n = c * EXTRACT_CHUNK + i + 1;
-            let (x, quads) = match result {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("accord: skipped {e}");
-                    skipped += 1;
-                    continue;
-                }
-            };
-            let doc = &x.document;
-            if let Some(other) = seen.insert(doc.key.clone(), doc.source.clone()) {
-                eprintln!(
-                    "accord: skipped {}: its key {:?} is already used by {other}",
-                    doc.source, doc.key
-                );
-                skipped += 1;
-                continue;
-            }
-            store_document(&mut store, vocab, &x, &quads)?;
-            stored += 1;
-            eprintln!(
-                "[{n}/{total}] {}: {} paragraphs, {} mentions, {} facts",
-                doc.source,
-                x.segmented.paragraphs.len(),
-                x.mentions.iter().map(Vec::len).sum::<usize>(),
-                x.facts.len()
+/// The key of the document read from standard input when `--id` names none.
+const STDIN_KEY: &str = "stdin";
+
+/// Reads, extracts and stores (or writes out) every input. Documents are independent: each
+/// chunk is read and extracted in parallel, then stored or written in input order, so the
+/// output does not depend on scheduling and memory stays bounded by the chunk.
+fn extract(rules: &Rules, vocab: &Vocab, args: &ExtractArgs, out: &Path) -> Result<ExitCode> {
+    check_stdin_args(args)?;
+    let inputs = Inputs::gather(&args.paths);
+    let mut tally = Tally {
+        skipped: inputs.skipped,
+        total: inputs.file_count(),
+        quiet: args.quiet,
+        ..Tally::default()
+    };
+    if inputs.sources.is_empty() {
+        if tally.skipped > 0 {
+            bail!(
+                "nothing stored: {} (named above)",
+                inputs_skipped(tally.skipped)
             );
         }
+        bail!("no input files (*.txt) in {}", paths_list(&args.paths));
     }
-    if stored == 0 {
-        bail!("nothing stored: {} (named above)", inputs_skipped(skipped));
+    let jobs = args.jobs.map_or_else(available_cores, |n| n.get());
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .context("cannot start the extraction threads")?;
+    let mut sink = if args.stdout {
+        Sink::Stdout(io::BufWriter::new(io::stdout().lock()))
+    } else {
+        Sink::Store(Box::new(Store::open(out)?))
+    };
+    let mut units = units(inputs.sources, args);
+    loop {
+        let chunk: Vec<Unit> = units.by_ref().take(EXTRACT_CHUNK.max(4 * jobs)).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        let done: Vec<_> = pool.install(|| {
+            chunk
+                .into_par_iter()
+                .map(|unit| extract_unit(rules, vocab, args.encoding, unit))
+                .collect()
+        });
+        for result in done {
+            if let Some(x) = tally.admit(result) {
+                sink.put(vocab, &x)?;
+                tally.report(&x);
+            }
+        }
+        sink.flush()?;
     }
+    if tally.kept == 0 {
+        if tally.skipped > 0 {
+            bail!(
+                "nothing stored: {} (named above)",
+                inputs_skipped(tally.skipped)
+            );
+        }
+        bail!("no documents in {}", paths_list(&args.paths));
+    }
+    match sink {
+        Sink::Store(store) => finish_store(rules, vocab, *store, &tally, out)?,
+        Sink::Stdout(_) => tally.say(&format!(
+            "extracted {} ({} quads) to standard output{}",
+            count_documents(tally.kept),
+            tally.quads,
+            tally.skipped_note()
+        )),
+    }
+    Ok(tally.exit_code())
+}
+
+/// `--id` and `--jsonl` say how to read standard input: without `-` they are a mistake, and
+/// standard input can be read once.
+fn check_stdin_args(args: &ExtractArgs) -> Result<()> {
+    let dashes = args.paths.iter().filter(|p| is_stdin(p)).count();
+    if dashes > 1 {
+        bail!("standard input (-) can be read only once");
+    }
+    if dashes == 0 && (args.id.is_some() || args.jsonl) {
+        bail!("--id and --jsonl are about standard input: name it as a path, -");
+    }
+    Ok(())
+}
+
+fn available_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn paths_list(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One document to read and extract, met in input order.
+enum Unit {
+    File(PathBuf),
+    Stdin {
+        key: String,
+    },
+    Record(accord::read::Record),
+    /// An input that failed before it was a document: a JSON Lines file that cannot be
+    /// opened, a line that is not UTF-8.
+    Failed(ReadError),
+}
+
+/// The documents of the inputs, lazily: a JSON Lines file is read a chunk of lines at a time,
+/// never whole.
+fn units(sources: Vec<Source>, args: &ExtractArgs) -> impl Iterator<Item = Unit> + use<> {
+    let key = args.id.clone().unwrap_or_else(|| STDIN_KEY.to_string());
+    let jsonl = args.jsonl;
+    sources
+        .into_iter()
+        .flat_map(move |source| -> Box<dyn Iterator<Item = Unit>> {
+            let record = |r: Result<accord::read::Record, ReadError>| match r {
+                Ok(r) => Unit::Record(r),
+                Err(e) => Unit::Failed(e),
+            };
+            match source {
+                Source::Text(p) => Box::new(std::iter::once(Unit::File(p))),
+                Source::Lines(p) => match accord::read::json_lines(&p) {
+                    Ok(lines) => Box::new(lines.map(record)),
+                    Err(e) => Box::new(std::iter::once(Unit::Failed(e))),
+                },
+                Source::Stdin if jsonl => Box::new(
+                    accord::read::JsonLines::new(io::stdin().lock(), STDIN_KEY).map(record),
+                ),
+                Source::Stdin => Box::new(std::iter::once(Unit::Stdin { key: key.clone() })),
+            }
+        })
+}
+
+/// What storing or writing a document needs of its extraction: the extraction itself is
+/// dropped on its thread, so a chunk holds only quads.
+struct Extracted {
+    key: String,
+    /// Read from a text file, whose name shows its key.
+    file: bool,
+    source: String,
+    content_hash: String,
+    paragraphs: usize,
+    mentions: usize,
+    facts: usize,
+    /// Sorted, without duplicates.
+    quads: Vec<oxigraph::model::Quad>,
+}
+
+fn extract_unit(
+    rules: &Rules,
+    vocab: &Vocab,
+    encoding: Option<&'static Encoding>,
+    unit: Unit,
+) -> Result<Extracted, ReadError> {
+    let file = matches!(unit, Unit::File(_));
+    let doc = match unit {
+        Unit::File(path) => accord::read::read_file_as(&path, encoding)?,
+        Unit::Stdin { key } => {
+            accord::read::read_stream(&key, STDIN_KEY, io::stdin().lock(), encoding)?
+        }
+        Unit::Record(r) => r.document()?,
+        Unit::Failed(e) => return Err(e),
+    };
+    let x = accord::extract(rules, doc);
+    let mut quads = accord::to_quads(rules, vocab, &x);
+    rdf::sort_quads(&mut quads);
+    quads.dedup();
+    Ok(Extracted {
+        file,
+        paragraphs: x.segmented.paragraphs.len(),
+        mentions: x.mentions.iter().map(Vec::len).sum(),
+        facts: x.facts.len(),
+        key: x.document.key,
+        source: x.document.source,
+        content_hash: x.document.content_hash,
+        quads,
+    })
+}
+
+/// Where documents go, in input order.
+enum Sink<'a> {
+    Store(Box<Store>),
+    Stdout(io::BufWriter<io::StdoutLock<'a>>),
+}
+
+impl Sink<'_> {
+    fn put(&mut self, vocab: &Vocab, x: &Extracted) -> Result<()> {
+        match self {
+            Sink::Store(store) => store_document(store, vocab, x),
+            Sink::Stdout(out) => {
+                let mut ser = RdfSerializer::from_format(RdfFormat::NQuads).for_writer(out);
+                for q in &x.quads {
+                    ser.serialize_quad(q)?;
+                }
+                ser.finish()?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Hands a chunk's N-Quads on, so a reader downstream gets them as they are made.
+    fn flush(&mut self) -> Result<()> {
+        if let Sink::Stdout(out) = self {
+            out.flush()?;
+        }
+        Ok(())
+    }
+}
+
+/// What a run has done so far, and what it says about it on stderr.
+#[derive(Default)]
+struct Tally {
+    /// Inputs met, good or bad.
+    seen_inputs: usize,
+    /// The number of inputs when known beforehand (files only, no streams).
+    total: Option<usize>,
+    kept: usize,
+    skipped: usize,
+    quads: usize,
+    quiet: bool,
+    /// Keys used in this run, with the source that used them first.
+    keys: BTreeMap<String, String>,
+}
+
+impl Tally {
+    /// Counts one input; the document, unless it is to be skipped (unreadable, a key that
+    /// cannot name a document or is already used in this run), which is named on stderr.
+    fn admit(&mut self, result: Result<Extracted, ReadError>) -> Option<Extracted> {
+        self.seen_inputs += 1;
+        let x = match result {
+            Ok(x) => x,
+            Err(e) => return self.skip(&e.to_string()),
+        };
+        if let Some(problem) = rdf::key_problem(&x.key) {
+            return self.skip(&format!("{}: its key {:?} {problem}", x.source, x.key));
+        }
+        if let Some(other) = self.keys.get(&x.key) {
+            let why = format!(
+                "{}: its key {:?} is already used by {other}",
+                x.source, x.key
+            );
+            return self.skip(&why);
+        }
+        self.keys.insert(x.key.clone(), x.source.clone());
+        self.kept += 1;
+        self.quads += x.quads.len();
+        Some(x)
+    }
+
+    fn skip(&mut self, why: &str) -> Option<Extracted> {
+        eprintln!("accord: skipped {why}");
+        self.skipped += 1;
+        None
+    }
+
+    /// `[3/6] in/web.txt: 133 paragraphs, …`; the key too where the source does not show it
+    /// (`docs.jsonl:2 (web)`, `stdin (web)` with --id).
+    fn report(&self, x: &Extracted) {
+        let n = match self.total {
+            Some(total) => format!("{}/{total}", self.seen_inputs),
+            None => self.seen_inputs.to_string(),
+        };
+        let name = if x.file || x.source == x.key {
+            x.source.clone()
+        } else {
+            format!("{} ({})", x.source, x.key)
+        };
+        self.say(&format!(
+            "[{n}] {name}: {} paragraphs, {} mentions, {} facts",
+            x.paragraphs, x.mentions, x.facts
+        ));
+    }
+
+    /// A line on stderr that is not an error: left out with --quiet.
+    fn say(&self, line: &str) {
+        if !self.quiet {
+            eprintln!("{line}");
+        }
+    }
+
+    fn skipped_note(&self) -> String {
+        if self.skipped > 0 {
+            format!("; {} (named above)", inputs_skipped(self.skipped))
+        } else {
+            String::new()
+        }
+    }
+
+    fn exit_code(&self) -> ExitCode {
+        if self.skipped > 0 {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+/// Saves the store with the gazetteer's graph and writes the exports of its documents.
+fn finish_store(
+    rules: &Rules,
+    vocab: &Vocab,
+    mut store: Store,
+    tally: &Tally,
+    out: &Path,
+) -> Result<()> {
     let stale: Vec<&String> = store
         .manifest
         .documents
         .keys()
-        .filter(|k| !seen.contains_key(*k))
+        .filter(|k| !tally.keys.contains_key(*k))
         .collect();
     if !stale.is_empty() && store.manifest.rules_hash != rules.hash {
-        eprintln!(
+        tally.say(&format!(
             "accord: note: {} documents in the store were extracted with other rules: {}",
             stale.len(),
             join(&stale)
-        );
+        ));
     }
     store.manifest.rules_hash = rules.hash.clone();
     store.manifest.base = vocab.base.clone();
@@ -567,23 +826,21 @@ fn extract(
     write_atomically(&out.join(export::GAZETTEER_FILE), |w| {
         export::write(Format::Turtle, &entities, vocab, w)
     })?;
-    let skipped_note = if skipped > 0 {
-        format!("; {} (named above)", inputs_skipped(skipped))
-    } else {
-        String::new()
-    };
-    eprintln!(
-        "stored {stored} documents ({} in the store, {} quads) in {}; exports written to {}{skipped_note}",
+    tally.say(&format!(
+        "stored {} ({} in the store, {} quads) in {}; exports written to {}{}",
+        count_documents(tally.kept),
         store.manifest.documents.len(),
         quad_count,
         out.join("store").display(),
-        out.display()
-    );
-    Ok(if skipped > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+        out.display(),
+        tally.skipped_note()
+    ));
+    Ok(())
+}
+
+/// `1 document`, `2 documents`.
+fn count_documents(n: usize) -> String {
+    format!("{n} document{}", if n == 1 { "" } else { "s" })
 }
 
 /// `skipped 1 input`, `skipped 3 inputs`.
@@ -592,23 +849,17 @@ fn inputs_skipped(n: usize) -> String {
 }
 
 /// Replaces the graphs of a document in the store and its manifest entry.
-fn store_document(
-    store: &mut Store,
-    vocab: &Vocab,
-    x: &accord::Extraction,
-    quads: &[oxigraph::model::Quad],
-) -> Result<()> {
-    let doc = &x.document;
+fn store_document(store: &mut Store, vocab: &Vocab, x: &Extracted) -> Result<()> {
     store.replace_graphs(
-        &[vocab.doc_graph(&doc.key), vocab.provenance_graph(&doc.key)],
-        quads,
+        &[vocab.doc_graph(&x.key), vocab.provenance_graph(&x.key)],
+        &x.quads,
     )?;
     store.manifest.documents.insert(
-        doc.key.clone(),
+        x.key.clone(),
         DocumentEntry {
-            source: doc.source.clone(),
-            content_hash: doc.content_hash.clone(),
-            quads: quads.len(),
+            source: x.source.clone(),
+            content_hash: x.content_hash.clone(),
+            quads: x.quads.len(),
         },
     );
     Ok(())
@@ -622,13 +873,24 @@ fn join(items: &[&String]) -> String {
         .join(", ")
 }
 
-/// The files of the command line's paths: a file as given (whatever its extension), and under
-/// a folder every `*.txt` file, the extension in any case (`.TXT`, `.Txt`), in name order.
-/// Hidden entries (`.git`, editors' `._x.txt` copies) are not walked. A path that cannot be
-/// read is named on stderr once and counted; the others are still read.
+/// Where documents come from, in command-line order.
+enum Source {
+    /// A text file: one document.
+    Text(PathBuf),
+    /// A JSON Lines file (`*.jsonl`): one document per line.
+    Lines(PathBuf),
+    /// Standard input (`-`): one document, or JSON Lines with `--jsonl`.
+    Stdin,
+}
+
+/// The inputs of the command line's paths: `-` is standard input, a `*.jsonl` file (any case)
+/// JSON Lines, another file a text file whatever its extension, and under a folder every
+/// `*.txt` file, the extension in any case (`.TXT`, `.Txt`), in name order. Hidden entries
+/// (`.git`, editors' `._x.txt` copies) are not walked. A path that cannot be read is named on
+/// stderr once and counted; the others are still read.
 #[derive(Default)]
 struct Inputs {
-    files: Vec<PathBuf>,
+    sources: Vec<Source>,
     skipped: usize,
     /// Folders walked, by canonical path: a link back up is walked once.
     walked: std::collections::HashSet<PathBuf>,
@@ -638,13 +900,25 @@ impl Inputs {
     fn gather(paths: &[PathBuf]) -> Inputs {
         let mut inputs = Inputs::default();
         for p in paths {
+            if is_stdin(p) {
+                inputs.sources.push(Source::Stdin);
+                continue;
+            }
             match fs::metadata(p) {
                 Ok(m) if m.is_dir() => inputs.walk(p),
-                Ok(_) => inputs.files.push(p.clone()),
+                Ok(_) if is_json_lines(p) => inputs.sources.push(Source::Lines(p.clone())),
+                Ok(_) => inputs.sources.push(Source::Text(p.clone())),
                 Err(e) => inputs.skip(p, &e),
             }
         }
         inputs
+    }
+
+    /// The number of documents, when every input is a text file: streams are not counted
+    /// beforehand.
+    fn file_count(&self) -> Option<usize> {
+        let files = self.sources.iter().all(|s| matches!(s, Source::Text(_)));
+        files.then_some(self.sources.len())
     }
 
     fn walk(&mut self, dir: &Path) {
@@ -668,7 +942,7 @@ impl Inputs {
         for p in paths {
             match fs::metadata(&p) {
                 Ok(m) if m.is_dir() => self.walk(&p),
-                Ok(_) if is_text_file(&p) => self.files.push(p),
+                Ok(_) if is_text_file(&p) => self.sources.push(Source::Text(p)),
                 // A dangling link is skipped like any unreadable file, if it would be read.
                 Err(e) if is_text_file(&p) => self.skip(&p, &e),
                 _ => {}
@@ -680,6 +954,18 @@ impl Inputs {
         eprintln!("accord: skipped {}: {e}", path.display());
         self.skipped += 1;
     }
+}
+
+/// `-`, standard input.
+fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// `*.jsonl`, the extension in any case.
+fn is_json_lines(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("jsonl"))
 }
 
 /// `*.txt`, the extension in any case.

@@ -100,9 +100,42 @@ impl Vocab {
         self.id(&format!("graph/{key}/provenance"))
     }
     pub fn entities_graph(&self) -> NamedNode {
-        self.id("graph/entities")
+        self.id(&format!("graph/{ENTITIES_KEY}"))
     }
 }
+
+/// Sorts quads by graph, subject, predicate and object as written in N-Quads, the order of
+/// every dump, so output is byte-identical run to run whatever order the quads were made in.
+pub fn sort_quads(quads: &mut [Quad]) {
+    quads.sort_by_cached_key(|q| {
+        (
+            q.graph_name.to_string(),
+            q.subject.to_string(),
+            q.predicate.to_string(),
+            q.object.to_string(),
+        )
+    });
+}
+
+/// Why `key` cannot name a document, if it cannot. A key names the graphs `graph/<key>` and
+/// `graph/<key>/provenance`: a slash could make one document's graph another's provenance, and
+/// `entities` is the gazetteer's graph.
+pub fn key_problem(key: &str) -> Option<&'static str> {
+    if key.trim().is_empty() {
+        Some("is empty")
+    } else if key.contains('/') {
+        Some("holds a slash")
+    } else if key.chars().any(char::is_control) {
+        Some("holds a control character")
+    } else if key == ENTITIES_KEY {
+        Some("names the gazetteer's graph")
+    } else {
+        None
+    }
+}
+
+/// The key of the gazetteer's graph, `id/graph/entities`.
+const ENTITIES_KEY: &str = "entities";
 
 pub fn iri(s: &str) -> NamedNode {
     NamedNode::new(s).unwrap_or_else(|e| panic!("accord built an invalid IRI {s:?}: {e}"))

@@ -9,11 +9,19 @@
 //!
 //! A file that cannot be read as text (empty, binary, broken UTF-8, undecodable) is an error
 //! naming the file and the place; the caller reports it and goes on with the other files.
+//!
+//! Standard input holds one document, read like a file ([`read_stream`]). A JSON Lines file
+//! holds one document per line (`{"id": …, "text": …, "date": …}`, [`JsonLines`],
+//! [`Record::document`]): a bad line is an error naming the file and line, and the lines
+//! after it are still read.
 
 use std::fs;
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
+use chrono::NaiveDate;
 use encoding_rs::{DecoderResult, Encoding};
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +47,15 @@ pub enum ReadError {
         encoding: &'static str,
         line: usize,
         offset: usize,
+    },
+    /// A JSON Lines record that is no document: not a JSON object, without a string `id` or
+    /// `text`, with an id that cannot name a document, empty text or a `date` that is not a
+    /// day.
+    #[error("{path}:{line}: {message}")]
+    Record {
+        path: String,
+        line: usize,
+        message: String,
     },
 }
 
@@ -70,6 +87,9 @@ pub struct Document {
     pub byte_offsets: Vec<u32>,
     /// SHA-256 of the original bytes.
     pub content_hash: String,
+    /// The date given with the document (a JSON Lines record's `date`): its date, in place of
+    /// the one its text gives. `None` for files, whose date is read from the text.
+    pub date: Option<NaiveDate>,
 }
 
 pub fn read_file(path: &Path) -> Result<Document, ReadError> {
@@ -130,7 +150,207 @@ pub fn decode_as(
         encoding: decoded.encoding.name(),
         byte_offsets: decoded.byte_offsets,
         content_hash: format!("{:x}", Sha256::digest(bytes)),
+        date: None,
     })
+}
+
+/// Reads one document from a stream (standard input) to its end and decodes it as a file is
+/// decoded; `source` names the stream in messages and provenance.
+pub fn read_stream(
+    key: &str,
+    source: &str,
+    mut reader: impl Read,
+    encoding: Option<&'static Encoding>,
+) -> Result<Document, ReadError> {
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|error| ReadError::Io {
+            path: source.to_string(),
+            error,
+        })?;
+    decode_as(key, source, &bytes, encoding)
+}
+
+/// One non-blank line of a JSON Lines stream, not yet parsed: parsing is left to
+/// [`Record::document`], so that lines can be parsed in parallel while the stream is read in
+/// order.
+#[derive(Clone, Debug)]
+pub struct Record {
+    /// The file (or `stdin`).
+    pub path: String,
+    /// Line number, from 1.
+    pub line: usize,
+    pub text: String,
+}
+
+/// The fields of a record that accord reads; any other field is ignored. Read as JSON values
+/// so that a field of the wrong type is named in the message.
+#[derive(Deserialize)]
+struct RecordFields {
+    id: Option<serde_json::Value>,
+    text: Option<serde_json::Value>,
+    date: Option<serde_json::Value>,
+}
+
+impl Record {
+    /// The document of this line: `id` is its key, `text` its text (already Unicode, so no
+    /// encoding is detected: byte offsets are into the text as UTF-8), `date` (`YYYY-MM-DD`)
+    /// its date. The source is `path:line`, which finds the record again.
+    pub fn document(&self) -> Result<Document, ReadError> {
+        if !self.text.trim_start().starts_with('{') {
+            return Err(self.error("not a JSON object".into()));
+        }
+        let fields: RecordFields = serde_json::from_str(&self.text).map_err(|e| {
+            let at = e.column();
+            self.error(format!(
+                "malformed JSON at column {at}: {}",
+                json_message(&e)
+            ))
+        })?;
+        let id = self.string(fields.id, "id")?;
+        if let Some(problem) = crate::rdf::key_problem(&id) {
+            return Err(self.error(format!("id {id:?} {problem}")));
+        }
+        let text = self.string(fields.text, "text")?;
+        if text.trim().is_empty() {
+            return Err(self.error("empty text".into()));
+        }
+        let date = match fields.date {
+            None | Some(serde_json::Value::Null) => None,
+            Some(d) => Some(self.day(d)?),
+        };
+        let source = format!("{}:{}", self.path, self.line);
+        let mut doc = decode_as(&id, &source, text.as_bytes(), Some(encoding_rs::UTF_8))?;
+        doc.date = date;
+        Ok(doc)
+    }
+
+    /// The string of a required field.
+    fn string(&self, value: Option<serde_json::Value>, name: &str) -> Result<String, ReadError> {
+        match value {
+            Some(serde_json::Value::String(s)) => Ok(s),
+            Some(_) => Err(self.error(format!("\"{name}\" is not a string"))),
+            None => Err(self.error(format!("no \"{name}\""))),
+        }
+    }
+
+    /// A `date` field: a day written `YYYY-MM-DD`.
+    fn day(&self, value: serde_json::Value) -> Result<NaiveDate, ReadError> {
+        let day = match &value {
+            serde_json::Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").ok(),
+            _ => None,
+        };
+        day.ok_or_else(|| self.error(format!("date {value} is not a day (YYYY-MM-DD)")))
+    }
+
+    fn error(&self, message: String) -> ReadError {
+        ReadError::Record {
+            path: self.path.clone(),
+            line: self.line,
+            message,
+        }
+    }
+}
+
+/// serde_json's message without its ` at line L column C`: a record is one line, whose number
+/// is the file's, not the JSON's.
+fn json_message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let place = format!(" at line {} column {}", e.line(), e.column());
+    text.strip_suffix(&place).unwrap_or(&text).to_string()
+}
+
+/// The records of a JSON Lines stream, in order, one per non-blank line (a byte order mark
+/// before the first is dropped). A line that is not UTF-8 is an error of its own and the next
+/// lines are still read; a read error ends the stream.
+pub struct JsonLines<R> {
+    reader: R,
+    path: String,
+    line: usize,
+    /// Bytes read so far: where the next line starts in the stream.
+    offset: usize,
+    done: bool,
+}
+
+/// The records of a JSON Lines file.
+pub fn json_lines(path: &Path) -> Result<JsonLines<BufReader<fs::File>>, ReadError> {
+    let source = path.display().to_string();
+    let file = fs::File::open(path).map_err(|error| ReadError::Io {
+        path: source.clone(),
+        error,
+    })?;
+    Ok(JsonLines::new(BufReader::new(file), &source))
+}
+
+impl<R: BufRead> JsonLines<R> {
+    /// The records of a stream named `path` in messages (`stdin`).
+    pub fn new(reader: R, path: &str) -> JsonLines<R> {
+        JsonLines {
+            reader,
+            path: path.to_string(),
+            line: 0,
+            offset: 0,
+            done: false,
+        }
+    }
+
+    /// The next line's bytes without its line end; `None` at the end of the stream.
+    fn next_line(&mut self) -> Option<Result<Vec<u8>, ReadError>> {
+        let mut bytes = Vec::new();
+        match self.reader.read_until(b'\n', &mut bytes) {
+            Ok(0) => None,
+            Ok(n) => {
+                self.line += 1;
+                self.offset += n;
+                while bytes.last().is_some_and(|b| matches!(b, b'\n' | b'\r')) {
+                    bytes.pop();
+                }
+                Some(Ok(bytes))
+            }
+            Err(error) => {
+                self.done = true;
+                let path = self.path.clone();
+                Some(Err(ReadError::Io { path, error }))
+            }
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for JsonLines<R> {
+    type Item = Result<Record, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.done {
+            let start = self.offset;
+            let bytes = match self.next_line()? {
+                Ok(b) => b,
+                Err(e) => return Some(Err(e)),
+            };
+            let text = match String::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(e) => {
+                    return Some(Err(ReadError::BrokenUtf8 {
+                        path: self.path.clone(),
+                        line: self.line,
+                        offset: start + e.utf8_error().valid_up_to(),
+                    }));
+                }
+            };
+            let text = match self.line {
+                1 => text
+                    .strip_prefix('\u{FEFF}')
+                    .map(str::to_string)
+                    .unwrap_or(text),
+                _ => text,
+            };
+            if !text.trim().is_empty() {
+                let (path, line) = (self.path.clone(), self.line);
+                return Some(Ok(Record { path, line, text }));
+            }
+        }
+        None
+    }
 }
 
 /// Text with the byte offset of each character (and of the end) in the original bytes.

@@ -163,14 +163,7 @@ impl Store {
             .iter()
             .collect::<Result<_, _>>()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        quads.sort_by_cached_key(|q| {
-            (
-                q.graph_name.to_string(),
-                q.subject.to_string(),
-                q.predicate.to_string(),
-                q.object.to_string(),
-            )
-        });
+        crate::rdf::sort_quads(&mut quads);
         Ok(quads)
     }
 

@@ -8,4 +8,5 @@ mod input;
 mod moscow;
 mod ontology;
 mod serve;
+mod stream;
 mod support;

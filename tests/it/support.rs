@@ -1,7 +1,7 @@
 //! Shared helpers: the compiled rules, the repository root, running the built binary.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 use accord::eval::{self, Outcome};
@@ -23,6 +23,27 @@ pub fn accord(dir: &Path, args: &[&str]) -> Output {
         .current_dir(dir)
         .output()
         .expect("accord runs")
+}
+
+/// Runs `accord` with `args` in `dir`, `input` on its standard input.
+pub fn accord_with_input(dir: &Path, args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("accord runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    // Written from a thread: accord may write before it has read all of its input, or stop
+    // without reading it (a broken pipe here, which its own output tells).
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().expect("accord ends");
+    let _ = writer.join().unwrap();
+    out
 }
 
 pub fn stderr(o: &Output) -> String {
