@@ -67,7 +67,7 @@ def browse(url: str, *args: str) -> str:
             chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
             "--no-first-run", "--disable-background-networking", "--disable-component-update",
             "--disable-sync", "--disable-dev-shm-usage", f"--user-data-dir={profile}",
-            "--virtual-time-budget=10000", "--window-size=1280,1000", *args, url,
+            "--virtual-time-budget=10000", "--window-size=1280,1200", *args, url,
         ]
         done = subprocess.run(command, capture_output=True, text=True, encoding="utf-8",
                               timeout=120)
