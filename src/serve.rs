@@ -4,7 +4,9 @@
 //!   client accepts, written by Oxigraph's own serializers;
 //! * `/store`: the read side of the Graph Store HTTP Protocol (`?graph=IRI`, `?default`);
 //! * `/id/…`: one page per resource accord minted, HTML for browsers and RDF for machines;
-//! * `/`: a query page embedded in the binary.
+//! * `/`: a query page embedded in the binary, with a graph view of an entity's
+//!   neighbourhood drawn by Cytoscape.js, vendored and served from the binary at
+//!   `/vendor/cytoscape.min.js` (its licence at `/vendor/cytoscape.LICENSE`).
 //!
 //! Invariant: nothing here writes to the store. Updates, and writes to `/store`, are answered
 //! 403. The store is loaded once; a query runs on a blocking thread with a time limit (its
@@ -36,6 +38,9 @@ use crate::store::{QueryDataset, Store, StoreError};
 
 /// The query page, with its script and style inline.
 const INDEX_HTML: &str = include_str!("../assets/index.html");
+/// Cytoscape.js (MIT), vendored from its npm package; see `assets/vendor/README`.
+const CYTOSCAPE_JS: &str = include_str!("../assets/vendor/cytoscape.min.js");
+const CYTOSCAPE_LICENSE: &str = include_str!("../assets/vendor/cytoscape.LICENSE");
 /// The example queries of `queries/`, as (file name, text).
 const EXAMPLES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embedded_queries.rs"));
 
@@ -108,6 +113,14 @@ fn router(store: Store, config: Config) -> Result<Router, ServeError> {
     let router = Router::new()
         .route("/", get(index))
         .route("/examples.json", get(examples))
+        .route(
+            "/vendor/cytoscape.min.js",
+            get(|| async { asset("text/javascript; charset=utf-8", CYTOSCAPE_JS) }),
+        )
+        .route(
+            "/vendor/cytoscape.LICENSE",
+            get(|| async { asset("text/plain; charset=utf-8", CYTOSCAPE_LICENSE) }),
+        )
         .route("/sparql", get(sparql_get).post(sparql_post))
         .route(
             "/store",
@@ -273,13 +286,30 @@ async fn index() -> Response {
     html(INDEX_HTML.to_string())
 }
 
-/// The example queries, named by their first comment line, and the base of entity links.
+/// A file embedded in the binary, at a fixed route.
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The example queries, named by their first comment line, the base of entity links and the
+/// ontology's namespace.
 async fn examples(State(app): State<Arc<App>>) -> Response {
     let queries: Vec<serde_json::Value> = EXAMPLES
         .iter()
         .map(|(file, text)| serde_json::json!({"file": file, "name": query_name(file, text), "query": text}))
         .collect();
-    let body = serde_json::json!({"base": format!("{}id/", app.config.base), "queries": queries});
+    let body = serde_json::json!({
+        "base": format!("{}id/", app.config.base),
+        "ontology": format!("{}ontology#", app.config.base),
+        "queries": queries,
+    });
     (
         [(header::CONTENT_TYPE, "application/json")],
         body.to_string(),

@@ -302,4 +302,22 @@ fn graph_store_and_entity_pages() {
     assert!(index.contains("<textarea"));
     let (_, _, examples) = read(agent().get(s.url("/examples.json")).call());
     assert!(examples.contains("Which states support the Belt and Road Initiative?"));
+    assert!(examples.contains("/ontology#"), "{examples}");
+    assert!(index.contains("/vendor/cytoscape.min.js"));
+    let (status, ctype, js) = read(agent().get(s.url("/vendor/cytoscape.min.js")).call());
+    assert_eq!(
+        (status, ctype.as_str()),
+        (200, "text/javascript; charset=utf-8")
+    );
+    assert!(js.contains("cytoscape"), "the vendored script");
+    let (status, _, license) = read(agent().get(s.url("/vendor/cytoscape.LICENSE")).call());
+    assert_eq!(status, 200);
+    assert!(license.contains("Permission is hereby granted"));
+    for path in [
+        "/vendor/",
+        "/vendor/../Cargo.toml",
+        "/vendor/%2e%2e/Cargo.toml",
+    ] {
+        assert_eq!(read(agent().get(s.url(path)).call()).0, 404, "{path}");
+    }
 }
