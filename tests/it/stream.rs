@@ -187,7 +187,12 @@ fn json_lines_give_the_facts_of_the_files_keyed_by_id() {
             "SELECT ?d WHERE { <https://w3id.org/accord/id/doc/dated> <http://purl.org/dc/terms/date> ?d }",
         ],
     );
-    assert_eq!(stdout(&o).lines().nth(1), Some("2021-06-15"), "{}", stdout(&o));
+    assert_eq!(
+        stdout(&o).lines().nth(1),
+        Some("2021-06-15"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
