@@ -92,3 +92,31 @@ fn rule_counterexamples_give_nothing_from_their_rule() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A `replace` rule folds its whole match into one mention unless a `span` group narrows it. A
+/// match that may run across clauses (`[^。；]*?`, a gap that allows `，`) would then swallow
+/// the member lists, persons and meetings of the clauses between, which no later rule sees.
+#[test]
+fn replacing_rules_that_cross_clauses_narrow_what_they_fold() {
+    let gap = regex::Regex::new(r"\[\^([^\]]*)\](\*|\{0,(\d+)\})").unwrap();
+    let rules = rules();
+    let offenders: Vec<&str> = rules
+        .relations
+        .iter()
+        .filter(|r| r.replace.is_some() && !r.regex.as_str().contains("(?P<span>"))
+        .filter(|r| {
+            gap.captures_iter(r.regex.as_str()).any(|c| {
+                let crosses_commas = !c[1].contains('，');
+                let long = c
+                    .get(3)
+                    .is_none_or(|n| n.as_str().parse::<u32>().unwrap_or(0) >= 20);
+                crosses_commas && long
+            })
+        })
+        .map(|r| r.id.as_str())
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "replacing rules that may fold several clauses without a `span` group: {offenders:?}"
+    );
+}
