@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import urllib.parse
 from html.parser import HTMLParser
 from pathlib import Path
+
+from served import run_checks, start, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 QUERY = (ROOT / "queries/bri-supporters.rq").read_text(encoding="utf-8")
@@ -37,19 +37,6 @@ EXPECTED = [
     ("乌兹别克斯坦", "Uzbekistan"),
 ]
 UZBEKISTAN = "https://w3id.org/accord/id/state/uzb"
-
-
-def start(binary: str, out: str) -> tuple[subprocess.Popen, str]:
-    """Starts the server on port 0 and reads the address it prints."""
-    server = subprocess.Popen(
-        [binary, "serve", "--out", out, "--bind", "127.0.0.1:0"],
-        stderr=subprocess.PIPE, text=True, encoding="utf-8")
-    first = server.stderr.readline()
-    if "on http://" not in first:
-        server.kill()
-        raise SystemExit(f"accord serve did not start: {first!r}")
-    threading.Thread(target=server.stderr.read, daemon=True).start()
-    return server, first.split("on ", 1)[1].strip().rstrip("/")
 
 
 def chromium() -> str:
@@ -157,26 +144,14 @@ def main(argv: list[str]) -> int:
                                      text=True).stdout.strip())
     server, base = start(argv[1], argv[2])
     print(f"accord serve at {base}")
-    failed = 0
+    checks = [
+        ("results table of /?query=", lambda: check_results(base), "six states"),
+        ("graph view of /?entity=", lambda: check_graph(base, screenshot), "graph drawn"),
+    ]
     try:
-        checks = [
-            ("results table of /?query=", lambda: check_results(base), "six states"),
-            ("graph view of /?entity=", lambda: check_graph(base, screenshot), "graph drawn"),
-        ]
-        for name, run, expected in checks:
-            try:
-                got = run()
-            except Exception as e:
-                got = f"{type(e).__name__}: {e}"
-            ok = got == expected
-            failed += not ok
-            print(f"{'PASS' if ok else 'FAIL'} {name}: {got}")
+        failed = run_checks(checks)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
     print(f"screenshot: {screenshot}")
     print(f"page: {len(checks) - failed} passed, {failed} failed")
     return 1 if failed else 0

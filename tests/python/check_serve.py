@@ -12,11 +12,10 @@ check fails.
 
 from __future__ import annotations
 
-import signal
-import subprocess
 import sys
-import threading
 from pathlib import Path
+
+from served import run_checks, start, stop
 
 from rdflib import Graph
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
@@ -26,20 +25,6 @@ from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 ROOT = Path(__file__).resolve().parents[2]
 QUERY = (ROOT / "queries/bri-supporters.rq").read_text(encoding="utf-8")
 EXPECTED = ["Kazakhstan", "Kyrgyzstan", "Pakistan", "Russia", "Tajikistan", "Uzbekistan"]
-
-
-def start(binary: str, out: str) -> tuple[subprocess.Popen, str]:
-    """Starts the server on port 0 and reads the address it prints."""
-    server = subprocess.Popen(
-        [binary, "serve", "--out", out, "--bind", "127.0.0.1:0"],
-        stderr=subprocess.PIPE, text=True, encoding="utf-8")
-    first = server.stderr.readline()
-    if "on http://" not in first:
-        server.kill()
-        raise SystemExit(f"accord serve did not start: {first!r}")
-    # Keep reading the access log so the server never blocks on a full pipe.
-    threading.Thread(target=server.stderr.read, daemon=True).start()
-    return server, first.split("on ", 1)[1].strip().rstrip("/") + "/sparql"
 
 
 def names_json(endpoint: str) -> list[str]:
@@ -84,31 +69,19 @@ def main(argv: list[str]) -> int:
     if len(argv) != 3:
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
         return 2
-    server, endpoint = start(argv[1], argv[2])
+    server, base = start(argv[1], argv[2])
+    endpoint = base + "/sparql"
     print(f"accord serve at {endpoint}")
-    failed = 0
+    checks = [
+        ("SPARQLWrapper JSON", lambda: names_json(endpoint), EXPECTED),
+        ("SPARQLWrapper XML", lambda: names_xml(endpoint), EXPECTED),
+        ("rdflib SPARQLStore", lambda: names_rdflib(endpoint), EXPECTED),
+        ("update refused", lambda: update_refused(endpoint), "403"),
+    ]
     try:
-        checks = [
-            ("SPARQLWrapper JSON", lambda: names_json(endpoint), EXPECTED),
-            ("SPARQLWrapper XML", lambda: names_xml(endpoint), EXPECTED),
-            ("rdflib SPARQLStore", lambda: names_rdflib(endpoint), EXPECTED),
-            ("update refused", lambda: update_refused(endpoint), "403"),
-        ]
-        for name, run, expected in checks:
-            try:
-                got = run()
-            except Exception as e:
-                got = f"{type(e).__name__}: {e}"
-            ok = got == expected
-            failed += not ok
-            print(f"{'PASS' if ok else 'FAIL'} {name}: {got}")
+        failed = run_checks(checks)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            code = server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            code = "still running after SIGTERM"
+        code = stop(server)
     ok = code == 0
     failed += not ok
     print(f"{'PASS' if ok else 'FAIL'} stops on SIGTERM: exit {code}")
