@@ -138,7 +138,7 @@ fn join_partner_to_event(rules: &Rules, mentions: &mut Vec<Mention>, chars: &[ch
 
 /// Whether a mention comes from an `owned` pattern: only the end of a meeting's name.
 fn is_owned(rules: &Rules, m: &Mention) -> bool {
-    rules.patterns.iter().any(|p| p.owned && p.id == m.rule)
+    rules.is_owned_rule(&m.rule)
 }
 
 /// The meeting named by `a` and the meeting words `b` right after it, as one mention.

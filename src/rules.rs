@@ -348,7 +348,17 @@ pub struct Rules {
 impl Rules {
     /// Whether a mention found by this rule id is an anaphor (`出席会议`).
     pub fn is_anaphor_rule(&self, rule: &str) -> bool {
-        self.patterns.iter().any(|p| p.anaphor && p.id == rule)
+        self.any_pattern(rule, |p| p.anaphor)
+    }
+
+    /// Whether a mention found by this rule id is only the end of a meeting's name (`峰会`
+    /// after an organisation: an `owned` pattern).
+    pub fn is_owned_rule(&self, rule: &str) -> bool {
+        self.any_pattern(rule, |p| p.owned)
+    }
+
+    fn any_pattern(&self, id: &str, test: impl Fn(&Pattern) -> bool) -> bool {
+        self.patterns.iter().any(|p| p.id == id && test(p))
     }
 
     /// Whether an event of this name is bilateral talks (the lexicon's `talks`).
@@ -973,8 +983,7 @@ impl Builder {
             self.event_global = compile_regex(&global, d);
         }
         if let Some(unnamed) = raw.unnamed_meeting.take() {
-            let anchored = Spanned::new(unnamed.span(), format!("^(?:{})$", unnamed.get_ref()));
-            self.unnamed_meeting = compile_regex(&anchored, d);
+            self.unnamed_meeting = compile_whole(&unnamed, d);
         }
         if let Some(talks) = raw.talks.take() {
             self.talks = compile_regex(&talks, d);
@@ -986,12 +995,10 @@ impl Builder {
             self.list_gap = Some(gap);
         }
         if let Some(gap) = raw.event_partner_gap.take() {
-            let anchored = Spanned::new(gap.span(), format!("^(?:{})$", gap.get_ref()));
-            self.event_partner_gap = compile_regex(&anchored, d);
+            self.event_partner_gap = compile_whole(&gap, d);
         }
         if let Some(gap) = raw.event_owner_gap.take() {
-            let anchored = Spanned::new(gap.span(), format!("^(?:{})$", gap.get_ref()));
-            self.event_owner_gap = compile_regex(&anchored, d);
+            self.event_owner_gap = compile_whole(&gap, d);
         }
         self.list_separators
             .extend(std::mem::take(&mut raw.list_separators));
@@ -1099,6 +1106,12 @@ impl Builder {
             });
         }
     }
+}
+
+/// A regex that must match a whole text (a word, a gap between two mentions), not part of it.
+fn compile_whole(source: &Spanned<String>, d: &mut Diagnostics) -> Option<Regex> {
+    let anchored = Spanned::new(source.span(), format!("^(?:{})$", source.get_ref()));
+    compile_regex(&anchored, d)
 }
 
 fn compile_regex(source: &Spanned<String>, d: &mut Diagnostics) -> Option<Regex> {
