@@ -474,6 +474,11 @@ fn count_typed(rules: &Rules, x: &Extraction, cases: &[&Case]) -> (usize, usize)
     for m in x.mentions.iter().flatten() {
         match &m.target {
             Target::Entity(i) => forms.extend(entity_name(rules, &Entity::Known(*i)).forms),
+            Target::Parties(states) => {
+                for &i in states {
+                    forms.extend(entity_name(rules, &Entity::Known(i)).forms);
+                }
+            }
             Target::Text(label) => forms.push(normal(rules, label)),
             Target::Group { .. } => forms.extend(
                 entity_name(

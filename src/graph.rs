@@ -180,6 +180,12 @@ pub fn build(rules: &Rules, input: &Input) -> DocGraph {
     for m in input.mentions.iter().flatten() {
         let node = match &m.target {
             Target::Entity(i) => Node::Entity(*i),
+            Target::Parties(states) => {
+                for &i in states {
+                    b.node(&Node::Entity(i));
+                }
+                continue;
+            }
             Target::Group { of } => Node::Group { of: *of },
             Target::Text(label) if !label.trim().is_empty() => {
                 // An undated name of a meeting the facts date is that meeting (or one of them).

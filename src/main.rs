@@ -70,6 +70,10 @@ enum Command {
         /// Read the file in this encoding instead of detecting it.
         #[arg(long, value_name = "LABEL", value_parser = accord::read::encoding_for_label)]
         encoding: Option<&'static Encoding>,
+        /// The document's date (YYYY-MM-DD), for a text that gives days without a year or
+        /// relative days (`昨日`); without it, the text's own date line.
+        #[arg(long, value_name = "DATE", value_parser = parse_day)]
+        date: Option<chrono::NaiveDate>,
     },
     /// Compare extraction with hand-written expected facts (`.facts` files) and print
     /// per-predicate precision and recall, the wrong and the missed facts, and the cases whose
@@ -215,9 +219,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             query(&open_store(&cli.out)?, &vocab, &text, format)
         }
-        Command::Explain { file, encoding } => {
+        Command::Explain {
+            file,
+            encoding,
+            date,
+        } => {
             let rules = load_rules(cli.rules.as_deref())?;
-            explain(&rules, &file, encoding)
+            explain(&rules, &file, encoding, date)
         }
         Command::Eval { files } => {
             let rules = load_rules(cli.rules.as_deref())?;
@@ -289,8 +297,22 @@ fn serve(store: Store, out: &Path, base: String, args: ServeArgs) -> Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
-fn explain(rules: &Rules, path: &Path, encoding: Option<&'static Encoding>) -> Result<ExitCode> {
-    let doc = accord::read::read_file_as(path, encoding)?;
+/// A day as `YYYY-MM-DD`.
+fn parse_day(s: &str) -> std::result::Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("{s:?} is not a day written YYYY-MM-DD"))
+}
+
+fn explain(
+    rules: &Rules,
+    path: &Path,
+    encoding: Option<&'static Encoding>,
+    date: Option<chrono::NaiveDate>,
+) -> Result<ExitCode> {
+    let mut doc = accord::read::read_file_as(path, encoding)?;
+    if date.is_some() {
+        doc.date = date;
+    }
     let (x, found) = accord::eval::run_document(rules, doc);
     let mut out = io::BufWriter::new(io::stdout().lock());
     writeln!(

@@ -22,6 +22,8 @@ pub enum Target {
     Date(DateValue),
     /// A date as written, until `resolve_dates` reads it against its context.
     RawDate(RawDate),
+    /// The states of a count of parties written with their one-character names (`中俄双方`).
+    Parties(Vec<usize>),
     /// A word that refers back to the last event named (`出席会议`: that meeting).
     Anaphor,
     /// An anaphor with no meeting named before it among the mentions: text for the relation
@@ -57,10 +59,105 @@ pub fn recognize(rules: &Rules, text: &str, document: Option<Point>) -> Vec<Ment
     candidates.extend(patterns(rules, text, &chars));
     trim(&mut candidates, text);
     let mut mentions = select(candidates);
+    join_parties(rules, &mut mentions, text);
     join_owner_to_event(rules, &mut mentions, text);
     absorb_quotes(&mut mentions, text);
     resolve_dates(&mut mentions, document);
     mentions
+}
+
+/// One-character names of states right before a count of parties (`中俄` + `双方`, `中吉乌` +
+/// `三国`) name those parties: one mention of the states, taking in a group word that begins at
+/// the count (`两国领导人`). A character that names several states (巴) stands for the one the
+/// paragraph names in full; where it names none of them, or the count does not match the
+/// characters, the text names no parties.
+fn join_parties(rules: &Rules, mentions: &mut Vec<Mention>, text: &str) {
+    let parties = &rules.parties;
+    if parties.counts.is_empty() || !text.contains(|c| parties.initials.contains_key(&c)) {
+        return;
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let named: Vec<usize> = mentions
+        .iter()
+        .filter_map(|m| match m.target {
+            Target::Entity(i) => Some(i),
+            _ => None,
+        })
+        .collect();
+    let pick = |c: &char| -> Option<usize> {
+        let states = parties.initials.get(c)?;
+        match states.as_slice() {
+            [one] => Some(*one),
+            _ => {
+                let mut named_here = states.iter().filter(|i| named.contains(i));
+                match (named_here.next(), named_here.next()) {
+                    (Some(&i), None) => Some(i),
+                    _ => None,
+                }
+            }
+        }
+    };
+    let mut found = Vec::new();
+    for pos in 1..chars.len() {
+        let Some((word, n)) = parties.counts.iter().find(|(w, _)| {
+            chars[pos..]
+                .iter()
+                .copied()
+                .take(w.chars().count())
+                .eq(w.chars())
+        }) else {
+            continue;
+        };
+        let Some(start) = pos.checked_sub(*n) else {
+            continue;
+        };
+        if start > 0 && parties.initials.contains_key(&chars[start - 1]) {
+            continue;
+        }
+        let Some(states) = chars[start..pos]
+            .iter()
+            .map(pick)
+            .collect::<Option<Vec<_>>>()
+        else {
+            continue;
+        };
+        let mut distinct = states.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if distinct.len() == states.len() {
+            found.push((start, pos + word.chars().count(), states));
+        }
+    }
+    for (start, end, states) in found {
+        let inside: Vec<usize> = (0..mentions.len())
+            .filter(|&i| mentions[i].start < end && mentions[i].end > start)
+            .collect();
+        // Inside a longer name (a 《title》, an event) the characters are that name's.
+        if inside.iter().any(|&i| {
+            mentions[i].start < start || !matches!(mentions[i].target, Target::Group { .. })
+        }) {
+            continue;
+        }
+        let end = inside
+            .iter()
+            .map(|&i| mentions[i].end)
+            .fold(end, usize::max);
+        let at = inside
+            .first()
+            .copied()
+            .unwrap_or_else(|| mentions.partition_point(|m| m.start < start));
+        mentions.splice(
+            at..at + inside.len(),
+            [Mention {
+                start,
+                end,
+                kind: Kind::State,
+                target: Target::Parties(states),
+                rule: "parties".into(),
+                owner: None,
+            }],
+        );
+    }
 }
 
 /// An organisation written right before a meeting found by a pattern is part of its name

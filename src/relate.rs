@@ -209,14 +209,17 @@ impl<'a> Sentence<'a> {
                 let anaphor = m.kind == Kind::Event
                     && rules.is_anaphor_rule(&m.rule)
                     && !matches!(m.target, Target::Unresolved(_));
-                let node = match &event {
-                    Some(e) if anaphor && !named_here => e.clone(),
-                    _ => node_of(m, event.as_ref())?,
+                let nodes = match (&event, &m.target) {
+                    (Some(e), _) if anaphor && !named_here => vec![e.clone()],
+                    (_, Target::Parties(states)) => {
+                        states.iter().map(|&i| Node::Entity(i)).collect()
+                    }
+                    _ => vec![node_of(m, event.as_ref())?],
                 };
                 named_here |= m.kind == Kind::Event && !anaphor;
                 Some(Local {
                     kind: m.kind,
-                    nodes: vec![node],
+                    nodes,
                     span: m.start..m.end,
                 })
             })
@@ -665,8 +668,8 @@ fn node_of(m: &Mention, event: Option<&Node>) -> Option<Node> {
             date: None,
         },
         Target::Unresolved(_) => return None,
-        // Resolved before relate.
-        Target::RawDate(_) | Target::Anaphor => return None,
+        // Resolved before relate; parties stand for several nodes, taken by the caller.
+        Target::RawDate(_) | Target::Anaphor | Target::Parties(_) => return None,
         Target::Text(label) => Node::Text {
             kind: m.kind,
             label: label.clone(),

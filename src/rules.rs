@@ -296,6 +296,16 @@ pub struct Relation {
     pub counterexamples: Vec<String>,
 }
 
+/// A count of parties written right after one-character names of states (`中俄双方`,
+/// `中吉乌三国`): the parties are those states.
+#[derive(Debug, Default)]
+pub struct Parties {
+    /// Count words and the number of parties each names, longest word first.
+    pub counts: Vec<(String, usize)>,
+    /// The states a character may name; more than one where it is ambiguous (巴).
+    pub initials: HashMap<char, Vec<usize>>,
+}
+
 /// Everything compiled, ready for `recognize` and `relate`.
 #[derive(Debug)]
 pub struct Rules {
@@ -331,6 +341,8 @@ pub struct Rules {
     pub online: Option<Regex>,
     /// Taiwan and Hong Kong vocabulary for lines in traditional script.
     pub regional: crate::normalize::Regional,
+    /// Counts of parties and the states one character names, for `中俄双方`.
+    pub parties: Parties,
     /// Offices (`总统`, `总理`, …), longest first: `{offices}` in a regex stands for them.
     pub offices: Vec<String>,
     pub relations: Vec<Relation>,
@@ -426,6 +438,15 @@ fn read_dir_sorted(dir: &Path, out: &mut Vec<(String, String)>) -> Result<(), Ru
 // ---------------------------------------------------------------------------------------------
 // Raw files: serde mirrors of the TOML.
 
+/// `[parties]` of the lexicon: `counts` of parties (`双方 = 2`) and `initials`, the
+/// one-character names of states (`俄 = ["rus"]`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawParties {
+    counts: BTreeMap<String, usize>,
+    initials: BTreeMap<String, Vec<String>>,
+}
+
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
@@ -467,6 +488,8 @@ struct RawFile {
     talks: Option<Spanned<String>>,
     /// Words that tell of a meeting held online (视频, 线上).
     online: Option<Spanned<String>>,
+    /// Counts of parties and the one-character state names written before them (中俄双方).
+    parties: Option<RawParties>,
     /// Taiwan and Hong Kong words and their mainland forms (`视讯 = "视频"`).
     #[serde(default)]
     regional: BTreeMap<String, Spanned<String>>,
@@ -609,6 +632,8 @@ struct Builder {
     online: Option<Regex>,
     list_gap: Option<String>,
     regional: Vec<(String, String)>,
+    parties: Parties,
+    pending_initials: Vec<(char, Vec<String>, String)>,
     group_label: String,
     participants_label: String,
     relations: Vec<Relation>,
@@ -686,6 +711,7 @@ fn compile(files: Vec<(String, String)>) -> Result<Rules, RulesError> {
         b.add_rules(std::mem::take(raw), &mut d);
     }
     b.resolve_groups(&mut errors);
+    b.resolve_initials(&mut errors);
     for (text, place) in std::mem::take(&mut b.pending_blockers) {
         b.add_surface(&text, Surface::Blocker, &mut errors, &place);
     }
@@ -720,6 +746,7 @@ fn compile(files: Vec<(String, String)>) -> Result<Rules, RulesError> {
         talks: b.talks,
         online: b.online,
         regional: crate::normalize::Regional::new(&b.regional),
+        parties: b.parties,
         offices: b.offices,
         relations: b.relations,
         layout: b.layout,
@@ -919,6 +946,19 @@ impl Builder {
         }
     }
 
+    fn resolve_initials(&mut self, errors: &mut Vec<String>) {
+        for (c, keys, place) in std::mem::take(&mut self.pending_initials) {
+            let mut states = Vec::new();
+            for key in keys {
+                match self.by_key.get(&key) {
+                    Some(&i) if self.entities[i].kind == Kind::State => states.push(i),
+                    _ => errors.push(format!("{place}: initial {c:?}: no state with id {key:?}")),
+                }
+            }
+            self.parties.initials.insert(c, states);
+        }
+    }
+
     fn resolve_groups(&mut self, errors: &mut Vec<String>) {
         for (zh, of, file, _) in std::mem::take(&mut self.pending_groups) {
             let of = match of.as_deref() {
@@ -1022,6 +1062,28 @@ impl Builder {
         }
         if let Some(layout) = raw.layout.take() {
             self.add_layout(layout, d);
+        }
+        if let Some(parties) = raw.parties.take() {
+            self.add_parties(parties, d);
+        }
+    }
+
+    fn add_parties(&mut self, raw: RawParties, d: &mut Diagnostics) {
+        for (word, n) in raw.counts {
+            self.parties.counts.push((word, n));
+        }
+        // Longest first, so `三国` is not read as a shorter count word inside it.
+        self.parties
+            .counts
+            .sort_by_key(|(w, _)| std::cmp::Reverse(w.chars().count()));
+        for (k, keys) in raw.initials {
+            let mut chars = k.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) => self.pending_initials.push((c, keys, d.file.to_string())),
+                _ => d
+                    .errors
+                    .push(format!("{}: initial {k:?} must be one character", d.file)),
+            }
         }
     }
 

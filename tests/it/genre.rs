@@ -94,6 +94,7 @@ fn committed_accuracy_report_is_up_to_date() {
         "tests/data/moscow/expected.facts",
         "tests/data/genre",
         "tests/data/samples",
+        "tests/data/dev",
         "tests/data/heldout",
     ];
     let out = accord(&root(), &args);
