@@ -117,6 +117,10 @@ struct ServeArgs {
     /// Allow cross-origin requests from this origin (repeatable; `*` for any). Default: none.
     #[arg(long, value_name = "ORIGIN")]
     cors: Vec<String>,
+    /// Most queries computing at once; others wait for a slot within their time limit, then
+    /// get 503. Default: twice the number of cores.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_queries: Option<u32>,
 }
 
 /// What `accord query` prints.
@@ -286,6 +290,10 @@ fn serve(store: Store, out: &Path, base: String, args: ServeArgs) -> Result<Exit
         max_results: args.max_results,
         max_body: args.max_body,
         cors: args.cors,
+        max_queries: args.max_queries.map_or_else(
+            || std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
+            |n| n as usize,
+        ),
     };
     let quads = store.len()?;
     accord::serve::run(store, config, |addr| {

@@ -59,6 +59,10 @@ pub struct Config {
     pub max_body: usize,
     /// Origins allowed by CORS; empty: CORS off; `*`: any origin.
     pub cors: Vec<String>,
+    /// Most queries computing at once. A query that only computes (a cross product of
+    /// `VALUES`) does not see its cancellation until it next reads the store, so it keeps its
+    /// slot until it really ends: the slots bound the threads such queries can take.
+    pub max_queries: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +82,8 @@ pub enum ServeError {
 struct App {
     store: Store,
     config: Config,
+    /// One permit per query slot (`Config::max_queries`).
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// Serves `store` until SIGINT or SIGTERM; `ready` is called with the bound address once the
@@ -109,7 +115,12 @@ pub fn run(store: Store, config: Config, ready: impl FnOnce(SocketAddr)) -> Resu
 fn router(store: Store, config: Config) -> Result<Router, ServeError> {
     let max_body = config.max_body;
     let cors = cors_layer(&config.cors)?;
-    let app = Arc::new(App { store, config });
+    let slots = Arc::new(tokio::sync::Semaphore::new(config.max_queries.max(1)));
+    let app = Arc::new(App {
+        store,
+        config,
+        slots,
+    });
     let router = Router::new()
         .route("/", get(index))
         .route("/examples.json", get(examples))
@@ -225,6 +236,8 @@ enum ApiError {
     UnsupportedMediaType(String),
     TooManyResults(usize),
     Timeout(Duration),
+    /// Every query slot stayed taken for the whole time limit.
+    Busy(usize),
     Internal(String),
 }
 
@@ -257,6 +270,18 @@ impl IntoResponse for ApiError {
                     "the query ran longer than {}s and was stopped; start the server with a \
                      larger --timeout to allow more",
                     t.as_secs_f64()
+                ),
+            ),
+            ApiError::Busy(slots) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "{} stayed busy for the whole time limit; try again later, or start the \
+                     server with a larger --max-queries",
+                    if slots == 1 {
+                        "the only query slot".to_string()
+                    } else {
+                        format!("all {slots} query slots")
+                    }
                 ),
             ),
             ApiError::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, m),
@@ -462,14 +487,23 @@ async fn run_query(
 ) -> Result<Response, ApiError> {
     let cancel = CancellationToken::new();
     let timeout = app.config.timeout;
+    let started = tokio::time::Instant::now();
+    // Waiting for a slot counts against the query's time limit.
+    let Ok(Ok(slot)) = tokio::time::timeout(timeout, app.slots.clone().acquire_owned()).await
+    else {
+        return Err(ApiError::Busy(app.config.max_queries));
+    };
     let task = tokio::task::spawn_blocking({
         let cancel = cancel.clone();
         move || {
+            // Held until the query really ends, past its time limit if it only computes.
+            let _slot = slot;
             let results = app.store.query_with(&query, &dataset, cancel)?;
             answer(results, &accept, app.config.max_results, &app.config.base)
         }
     });
-    let Ok(joined) = tokio::time::timeout(timeout, task).await else {
+    let left = timeout.saturating_sub(started.elapsed());
+    let Ok(joined) = tokio::time::timeout(left, task).await else {
         cancel.cancel();
         return Err(ApiError::Timeout(timeout));
     };

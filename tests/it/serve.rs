@@ -321,3 +321,36 @@ fn graph_store_and_entity_pages() {
         assert_eq!(read(agent().get(s.url(path)).call()).0, 404, "{path}");
     }
 }
+
+/// A query that only computes (a cross product of `VALUES`, no read of the store) runs on past
+/// its time limit; it keeps its query slot until it ends, so with one slot the next query
+/// waits its own time limit and is told the server is busy, while the slow one is told it ran
+/// too long.
+#[test]
+fn query_slots_bound_the_queries_that_compute_at_once() {
+    let s = Server::start(&["--max-queries", "1", "--timeout", "1"]);
+    let values = (0..200)
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let heavy = format!(
+        "SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?a {{ {values} }} VALUES ?b {{ {values} }} \
+         VALUES ?c {{ {values} }} VALUES ?d {{ {values} }} }}"
+    );
+    let url = s.url("/sparql");
+    let slow = std::thread::spawn(move || {
+        read(
+            agent()
+                .post(url)
+                .content_type("application/sparql-query")
+                .send(heavy),
+        )
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (status, _, body) = get_query(&s, "ASK {}", "application/sparql-results+json");
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("--max-queries"), "{body}");
+    let (status, _, body) = slow.join().unwrap();
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("--timeout"), "{body}");
+}
