@@ -407,8 +407,73 @@ async fn sparql_get(
 ) -> Result<Response, ApiError> {
     let mut params = Params::default();
     parse_params(raw.unwrap_or_default().as_bytes(), &mut params)?;
+    if params.query.is_empty() && !params.update {
+        return service_description(&app, &headers);
+    }
     let (query, dataset) = single_query(params)?;
     run_query(app, query, dataset, accept(&headers)).await
+}
+
+const SD: &str = "http://www.w3.org/ns/sparql-service-description#";
+const FORMATS: &str = "http://www.w3.org/ns/formats/";
+
+/// A `GET` of the endpoint with no query describes it (SPARQL 1.1 Service Description): the
+/// language, the result and RDF formats, and that the default graph is the union of the
+/// named graphs, so a client such as YASGUI or a federating endpoint knows what it may ask.
+fn service_description(app: &App, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let format = negotiate_rdf(&accept(headers), false)?.unwrap_or(RdfFormat::Turtle);
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map_or_else(|| app.config.bind.to_string(), str::to_string);
+    let node = |iri: String| NamedNode::new(iri).map_err(|e| ApiError::Internal(e.to_string()));
+    let endpoint = node(format!("http://{host}/sparql"))?;
+    let service = oxigraph::model::BlankNode::default();
+    let dataset = oxigraph::model::BlankNode::default();
+    let graph = oxigraph::model::BlankNode::default();
+    let a = node(format!("{RDF}type"))?;
+    let mut triples = vec![
+        Triple::new(service.clone(), a.clone(), node(format!("{SD}Service"))?),
+        Triple::new(service.clone(), node(format!("{SD}endpoint"))?, endpoint),
+        Triple::new(
+            service.clone(),
+            node(format!("{SD}supportedLanguage"))?,
+            node(format!("{SD}SPARQL11Query"))?,
+        ),
+        Triple::new(
+            service.clone(),
+            node(format!("{SD}feature"))?,
+            node(format!("{SD}UnionDefaultGraph"))?,
+        ),
+        Triple::new(
+            service.clone(),
+            node(format!("{SD}defaultDataset"))?,
+            dataset.clone(),
+        ),
+        Triple::new(dataset.clone(), a.clone(), node(format!("{SD}Dataset"))?),
+        Triple::new(dataset, node(format!("{SD}defaultGraph"))?, graph.clone()),
+        Triple::new(graph, a, node(format!("{SD}Graph"))?),
+    ];
+    let formats = [
+        "SPARQL_Results_JSON",
+        "SPARQL_Results_XML",
+        "SPARQL_Results_CSV",
+        "SPARQL_Results_TSV",
+        "Turtle",
+        "N-Triples",
+        "N-Quads",
+        "TriG",
+        "JSON-LD",
+        "RDF_XML",
+    ];
+    for f in formats {
+        triples.push(Triple::new(
+            service.clone(),
+            node(format!("{SD}resultFormat"))?,
+            node(format!("{FORMATS}{f}"))?,
+        ));
+    }
+    Ok(rdf_answer(format, &triples, None, &app.config.base)?.into_response())
 }
 
 async fn sparql_post(

@@ -354,3 +354,35 @@ fn query_slots_bound_the_queries_that_compute_at_once() {
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("--timeout"), "{body}");
 }
+
+/// `GET /sparql` with no query describes the endpoint (SPARQL 1.1 Service Description), in
+/// Turtle by default and in any negotiated RDF format.
+#[test]
+fn the_endpoint_describes_itself() {
+    let s = Server::start(&[]);
+    let (status, ctype, body) = read(agent().get(s.url("/sparql")).call());
+    assert_eq!(status, 200, "{body}");
+    assert!(ctype.starts_with("text/turtle"), "{ctype}");
+    let sd = "http://www.w3.org/ns/sparql-service-description#";
+    let graph = oxigraph::store::Store::new().unwrap();
+    graph
+        .load_from_reader(oxigraph::io::RdfFormat::Turtle, body.as_bytes())
+        .unwrap();
+    let ask = |q: &str| match graph.query(q).unwrap() {
+        oxigraph::sparql::QueryResults::Boolean(b) => b,
+        _ => unreachable!(),
+    };
+    let endpoint = s.url("/sparql");
+    assert!(ask(&format!(
+        "ASK {{ ?s a <{sd}Service> ; <{sd}endpoint> <{endpoint}> ; \
+         <{sd}supportedLanguage> <{sd}SPARQL11Query> ; <{sd}feature> <{sd}UnionDefaultGraph> ; \
+         <{sd}resultFormat> <http://www.w3.org/ns/formats/SPARQL_Results_JSON> }}"
+    )));
+    let (status, ctype, _) = read(
+        agent()
+            .get(s.url("/sparql"))
+            .header("Accept", "application/n-triples")
+            .call(),
+    );
+    assert_eq!((status, ctype.as_str()), (200, "application/n-triples"));
+}
