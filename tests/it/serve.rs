@@ -368,7 +368,13 @@ fn the_endpoint_describes_itself() {
     graph
         .load_from_reader(oxigraph::io::RdfFormat::Turtle, body.as_bytes())
         .unwrap();
-    let ask = |q: &str| match graph.query(q).unwrap() {
+    let ask = |q: &str| match oxigraph::sparql::SparqlEvaluator::new()
+        .parse_query(q)
+        .unwrap()
+        .on_store(&graph)
+        .execute()
+        .unwrap()
+    {
         oxigraph::sparql::QueryResults::Boolean(b) => b,
         _ => unreachable!(),
     };
