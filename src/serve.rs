@@ -28,7 +28,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use oxigraph::io::{JsonLdProfileSet, RdfFormat, RdfSerializer};
-use oxigraph::model::{NamedNode, Quad, Term, Triple};
+use oxigraph::model::{GraphName, NamedNode, Quad, Term, Triple};
 use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
 use oxigraph::sparql::{CancellationToken, QueryResults, QuerySolution};
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -881,6 +881,7 @@ async fn entity(
             return Err(ApiError::NotFound(format!("nothing is known about {iri}")).into());
         }
         Ok(match format {
+            Some(RdfFormat::JsonLd { .. }) => entity_jsonld(&triples, &app.config.base)?,
             Some(f) => rdf_answer(f, &triples, None, &app.config.base)?.into_response(),
             None => html(entity_page(&app.store, &iri, &app.config.base)?),
         })
@@ -896,6 +897,30 @@ async fn entity(
         Err(Failure::Store(e)) => Err(e.into()),
         Err(Failure::Api(e)) => Err(e),
     }
+}
+
+/// An entity as compact JSON-LD with accord's own `@context`, as `graph.jsonld` writes it:
+/// terms (`label`, `proposed`, `State`) rather than full IRIs, so the page a machine gets reads
+/// like the export.
+fn entity_jsonld(triples: &[Triple], base: &str) -> Result<Response, Failure> {
+    let vocab = rdf::Vocab::new(base).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let quads: Vec<Quad> = triples
+        .iter()
+        .map(|t| {
+            Quad::new(
+                t.subject.clone(),
+                t.predicate.clone(),
+                t.object.clone(),
+                GraphName::DefaultGraph,
+            )
+        })
+        .collect();
+    let mut doc = crate::export::jsonld(&quads, &vocab);
+    // One default graph: its nodes are the document's, with no named-graph wrapper.
+    let nodes = doc["@graph"][0]["@graph"].take();
+    doc["@graph"] = nodes;
+    let body = serde_json::to_vec_pretty(&doc).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, "application/ld+json")], body).into_response())
 }
 
 /// A query the server itself runs (no time limit: it is small and bounded by one resource).

@@ -6,18 +6,22 @@ Usage:  python tests/python/check_serve.py ACCORD_BINARY OUTPUT_DIR
 OUTPUT_DIR holds a store made by `accord extract` of the bundled corpus. The check starts
 `ACCORD_BINARY serve` on a free loopback port, asks who supports the Belt and Road with
 SPARQLWrapper (JSON and XML results) and with rdflib's SPARQLStore, checks that an update is
-refused, then stops the server with SIGTERM and expects it to exit cleanly. Exit code 1 when a
+refused and that an entity page's compact JSON-LD expands (pyld) to its Turtle's triples, then stops the server with SIGTERM and expects it to exit cleanly. Exit code 1 when a
 check fails.
 """
 
 from __future__ import annotations
 
+import json
 import sys
+import urllib.request
 from pathlib import Path
 
 from served import run_checks, start, stop
 
+from pyld import jsonld
 from rdflib import Graph
+from rdflib.compare import isomorphic
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
@@ -52,6 +56,29 @@ def names_rdflib(endpoint: str) -> list[str]:
     return [str(row.name) for row in graph.query(QUERY)]
 
 
+def entity_jsonld_matches_turtle(base: str) -> str:
+    """Uzbekistan's page as compact JSON-LD (accord's context), expanded by pyld, holds the same
+    triples as its Turtle; its types are compact terms of the context."""
+    url = base + "/id/state/uzb"
+
+    def fetch(accept: str) -> bytes:
+        with urllib.request.urlopen(urllib.request.Request(url, headers={"Accept": accept})) as r:
+            return r.read()
+
+    doc = json.loads(fetch("application/ld+json"))
+    types = {t for node in doc["@graph"] for t in node.get("type", [])
+             if isinstance(node.get("type"), list)} | {
+        node["type"] for node in doc["@graph"] if isinstance(node.get("type"), str)}
+    if any(":" in t for t in types):
+        return f"types not compact: {sorted(types)}"
+    from_jsonld = Graph().parse(data=jsonld.to_rdf(doc, {"format": "application/n-quads"}),
+                                format="nquads")
+    from_turtle = Graph().parse(data=fetch("text/turtle"), format="turtle")
+    if not isomorphic(from_jsonld, from_turtle):
+        return f"{len(from_jsonld)} triples from JSON-LD, {len(from_turtle)} from Turtle"
+    return "same triples"
+
+
 def update_refused(endpoint: str) -> str:
     client = SPARQLWrapper(endpoint)
     client.setMethod("POST")
@@ -77,6 +104,8 @@ def main(argv: list[str]) -> int:
         ("SPARQLWrapper XML", lambda: names_xml(endpoint), EXPECTED),
         ("rdflib SPARQLStore", lambda: names_rdflib(endpoint), EXPECTED),
         ("update refused", lambda: update_refused(endpoint), "403"),
+        ("entity page JSON-LD = Turtle", lambda: entity_jsonld_matches_turtle(base),
+         "same triples"),
     ]
     try:
         failed = run_checks(checks)
