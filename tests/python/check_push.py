@@ -10,7 +10,8 @@ SPARQL endpoint: the same graphs with the same triples as the local store (count
 and every triple of each graph), the Moscow facts (Uzbekistan proposed the SCO Green Belt
 programme, the states supporting the Belt and Road) as the local store answers them, the stale
 triple gone. A second push of one document replaces its graphs and changes no count. A closed
-port and a path that is no Graph Store fail with exit status 2 and a message naming the graph.
+port and a path that is no Graph Store fail with exit status 2 and a message naming the graph;
+a document key the store does not hold fails before anything is sent.
 Stops the server at the end. Exit code 1 when a check fails.
 """
 
@@ -174,6 +175,7 @@ def run(binary: str, out: str, base: str, store: str) -> int:
     second = push(binary, out, store, "--document", "moscow-2020-web", "--quiet")
     refused = push(binary, out, f"http://127.0.0.1:{free_port()}/store")
     not_a_store = push(binary, out, base + "/query")
+    unknown = push(binary, out, store, "--document", "moscow-2020-web", "nowhere")
     checks = [
         ("the stale triple was there before", lambda: json.loads(stale_before)["boolean"], True),
         ("push exits 0", lambda: first.returncode, 0),
@@ -207,6 +209,9 @@ def run(binary: str, out: str, base: str, store: str) -> int:
          lambda: (not_a_store.returncode,
                   "answered 404 Not Found for graph <" in not_a_store.stderr,
                   "not supported by this server" in not_a_store.stderr), (2, True, True)),
+        ("a document not in the store: exit 2 before anything is sent",
+         lambda: (unknown.returncode, unknown.stderr.strip(), counts_remote(base) == expected),
+         (2, "accord: no document nowhere in the store", True)),
     ]
     failed = run_checks(checks)
     print(f"push: {len(checks) - failed} passed, {failed} failed")
