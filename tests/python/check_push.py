@@ -18,6 +18,7 @@ Stops the server at the end. Exit code 1 when a check fails.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -148,6 +149,8 @@ def main(argv: list[str]) -> int:
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
         return 2
     binary = str(Path(argv[1]).resolve())
+    # Loopback only: a proxy named in the environment must not carry these requests.
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(tmp) / "out")
         subprocess.run([binary, "extract", "--quiet", "--out", out, str(ROOT / "corpus")],
