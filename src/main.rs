@@ -316,22 +316,7 @@ fn serve(store: Store, out: &Path, base: String, args: ServeArgs) -> Result<Exit
 /// Sends the graphs of the documents asked for (default: all) and the gazetteer's, one PUT
 /// each, in the store's order; the first failure stops the push.
 fn push(store: &Store, vocab: &Vocab, args: PushArgs) -> Result<ExitCode> {
-    let keys: Vec<&String> = if args.documents.is_empty() {
-        store.manifest.documents.keys().collect()
-    } else {
-        let unknown: Vec<&String> = args
-            .documents
-            .iter()
-            .filter(|k| !store.manifest.documents.contains_key(*k))
-            .collect();
-        if !unknown.is_empty() {
-            bail!("no document {} in the store", join(&unknown));
-        }
-        let mut keys: Vec<&String> = args.documents.iter().collect();
-        keys.sort();
-        keys.dedup();
-        keys
-    };
+    let keys = documents_to_push(store, &args.documents)?;
     let mut graphs: Vec<_> = keys
         .iter()
         .flat_map(|k| [vocab.doc_graph(k), vocab.provenance_graph(k)])
@@ -359,18 +344,18 @@ fn push(store: &Store, vocab: &Vocab, args: PushArgs) -> Result<ExitCode> {
         })?;
         triples += sent.triples;
         bytes += sent.bytes;
+        let done = if sent.status == 201 {
+            "created"
+        } else {
+            "replaced"
+        };
         say(format!(
-            "[{}/{}] <{}>: {} triples, {} {}",
+            "[{}/{}] <{}>: {} triples, {} {done}",
             i + 1,
             graphs.len(),
             graph.as_str(),
             sent.triples,
             sent.status,
-            if sent.status == 201 {
-                "created"
-            } else {
-                "replaced"
-            }
         ));
     }
     say(format!(
@@ -381,6 +366,23 @@ fn push(store: &Store, vocab: &Vocab, args: PushArgs) -> Result<ExitCode> {
         client.endpoint().as_str()
     ));
     Ok(ExitCode::SUCCESS)
+}
+
+/// The keys of the documents to push, in the store's order: those named, each once, or every
+/// document of the store. A key the store does not hold is an error before anything is sent.
+fn documents_to_push<'a>(store: &'a Store, named: &'a [String]) -> Result<Vec<&'a String>> {
+    let held = &store.manifest.documents;
+    if named.is_empty() {
+        return Ok(held.keys().collect());
+    }
+    let unknown: Vec<&String> = named.iter().filter(|k| !held.contains_key(*k)).collect();
+    if !unknown.is_empty() {
+        bail!("no document {} in the store", join(&unknown));
+    }
+    let mut keys: Vec<&String> = named.iter().collect();
+    keys.sort();
+    keys.dedup();
+    Ok(keys)
 }
 
 fn explain(rules: &Rules, path: &Path, encoding: Option<&'static Encoding>) -> Result<ExitCode> {
