@@ -12,6 +12,7 @@ pub mod eval;
 pub mod export;
 pub mod graph;
 pub mod normalize;
+pub mod push;
 pub mod rdf;
 pub mod read;
 pub mod recognize;

@@ -98,6 +98,29 @@ enum Command {
     /// Serve the store over HTTP, read-only: SPARQL at /sparql, graphs at /store, a page per
     /// entity at /id/..., a query page at /. Stops on Ctrl-C or SIGTERM.
     Serve(ServeArgs),
+    /// Send the store's graphs to a SPARQL 1.1 Graph Store HTTP Protocol endpoint (Oxigraph
+    /// server, Jena Fuseki, QLever, Virtuoso…): each document's fact and provenance graphs,
+    /// then the gazetteer graph, one HTTP PUT per graph, each replacing the graph of that name
+    /// on the server. Stops at the first graph the server does not take.
+    Push(PushArgs),
+}
+
+#[derive(clap::Args)]
+struct PushArgs {
+    /// The Graph Store endpoint, an http:// URL: http://localhost:7878/store for Oxigraph
+    /// server, http://localhost:3030/DATASET/data for Fuseki.
+    #[arg(long, value_name = "URL", value_parser = accord::push::Endpoint::parse)]
+    endpoint: accord::push::Endpoint,
+    /// Send only these documents (keys as in the store: file stems, record ids), and the
+    /// gazetteer. Default: every document in the store.
+    #[arg(long = "document", value_name = "KEY", num_args = 1..)]
+    documents: Vec<String>,
+    /// Longest time one graph may take, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    timeout: f64,
+    /// Print nothing on standard error but errors.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(clap::Args)]
@@ -256,6 +279,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve(args) => serve(open_store(&cli.out)?, &cli.out, vocab.base, args),
+        Command::Push(args) => push(&open_store(&cli.out)?, &vocab, args),
     }
 }
 
@@ -303,6 +327,78 @@ fn serve(store: Store, out: &Path, base: String, args: ServeArgs) -> Result<Exit
         );
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sends the graphs of the documents asked for (default: all) and the gazetteer's, one PUT
+/// each, in the store's order; the first failure stops the push.
+fn push(store: &Store, vocab: &Vocab, args: PushArgs) -> Result<ExitCode> {
+    let keys = documents_to_push(store, &args.documents)?;
+    let mut graphs: Vec<_> = keys
+        .iter()
+        .flat_map(|k| [vocab.doc_graph(k), vocab.provenance_graph(k)])
+        .collect();
+    graphs.push(vocab.entities_graph());
+    let timeout = std::time::Duration::try_from_secs_f64(args.timeout)
+        .ok()
+        .filter(|t| !t.is_zero())
+        .context("--timeout must be a positive number of seconds")?;
+    let client = accord::push::Client::new(accord::push::Config {
+        endpoint: args.endpoint,
+        timeout,
+    });
+    let say = |line: String| {
+        if !args.quiet {
+            eprintln!("{line}");
+        }
+    };
+    let (mut triples, mut bytes) = (0, 0);
+    for (i, graph) in graphs.iter().enumerate() {
+        let quads = store.graph_quads(Some(graph))?;
+        let sent = client.put_graph(graph, &quads).with_context(|| match i {
+            0 => "nothing pushed".to_string(),
+            i => format!("push stopped after {i} of {} graphs", graphs.len()),
+        })?;
+        triples += sent.triples;
+        bytes += sent.bytes;
+        let done = if sent.status == 201 {
+            "created"
+        } else {
+            "replaced"
+        };
+        say(format!(
+            "[{}/{}] <{}>: {} triples, {} {done}",
+            i + 1,
+            graphs.len(),
+            graph.as_str(),
+            sent.triples,
+            sent.status,
+        ));
+    }
+    say(format!(
+        "pushed {} graphs of {} and the gazetteer ({triples} triples, {} KB of Turtle) to {}",
+        graphs.len(),
+        count_documents(keys.len()),
+        bytes.div_ceil(1024),
+        client.endpoint().as_str()
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The keys of the documents to push, in the store's order: those named, each once, or every
+/// document of the store. A key the store does not hold is an error before anything is sent.
+fn documents_to_push<'a>(store: &'a Store, named: &'a [String]) -> Result<Vec<&'a String>> {
+    let held = &store.manifest.documents;
+    if named.is_empty() {
+        return Ok(held.keys().collect());
+    }
+    let unknown: Vec<&String> = named.iter().filter(|k| !held.contains_key(*k)).collect();
+    if !unknown.is_empty() {
+        bail!("no document {} in the store", join(&unknown));
+    }
+    let mut keys: Vec<&String> = named.iter().collect();
+    keys.sort();
+    keys.dedup();
+    Ok(keys)
 }
 
 /// A day as `YYYY-MM-DD`.
