@@ -751,3 +751,104 @@ pub fn abridged(text: &str, max: usize) -> String {
     cut.push('…');
     cut
 }
+
+/// A rule whose own example or counterexample does not hold.
+#[derive(Debug)]
+pub struct RuleFailure {
+    /// `file:line` of the rule.
+    pub place: String,
+    pub rule: String,
+    /// `example` or `counterexample`.
+    pub kind: &'static str,
+    pub text: String,
+    /// Facts the text gave that the example does not list (for a counterexample: the facts
+    /// its rule gave).
+    pub wrong: Vec<String>,
+    /// Facts the example lists that the text did not give.
+    pub missed: Vec<String>,
+}
+
+/// What running every rule's examples and counterexamples found.
+#[derive(Debug, Default)]
+pub struct RuleTests {
+    pub examples: usize,
+    pub counterexamples: usize,
+    pub failures: Vec<RuleFailure>,
+}
+
+/// Runs every relation rule's examples (each text, extracted as a document of its own, gives
+/// exactly the facts listed: no more, no fewer) and counterexamples (the rule gives nothing
+/// from the text), so a rule author sees at once which rule a change broke and where it is.
+pub fn test_rules(rules: &Rules) -> Result<RuleTests, String> {
+    let mut out = RuleTests::default();
+    let show = |f: &Found| format!("{} {} {}", f.subject.display, f.predicate, f.object.display);
+    for r in &rules.relations {
+        for ex in &r.examples {
+            out.examples += 1;
+            let (_, found) = run_text(rules, &ex.text)?;
+            let case = example_case(&ex.text, &ex.facts)
+                .map_err(|e| format!("{}: rule {}: {e}", r.place, r.id))?;
+            let o = compare(rules, &found, &[&case], &ex.text);
+            if !o.wrong.is_empty() || !o.missed.is_empty() {
+                out.failures.push(RuleFailure {
+                    place: r.place.clone(),
+                    rule: r.id.clone(),
+                    kind: "example",
+                    text: ex.text.clone(),
+                    wrong: o.wrong.iter().map(show).collect(),
+                    missed: o
+                        .missed
+                        .iter()
+                        .map(|e| format!("{} {} {}", e.subject, e.predicate, e.object))
+                        .collect(),
+                });
+            }
+        }
+        for text in &r.counterexamples {
+            out.counterexamples += 1;
+            let (_, found) = run_text(rules, text)?;
+            let gave: Vec<String> = found.iter().filter(|f| f.rule == r.id).map(show).collect();
+            if !gave.is_empty() {
+                out.failures.push(RuleFailure {
+                    place: r.place.clone(),
+                    rule: r.id.clone(),
+                    kind: "counterexample",
+                    text: text.clone(),
+                    wrong: gave,
+                    missed: Vec::new(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn run_text(rules: &Rules, text: &str) -> Result<(Extraction, Vec<Found>), String> {
+    let doc = read::decode("example", "example", text.as_bytes()).map_err(|e| e.to_string())?;
+    Ok(run_document(rules, doc))
+}
+
+/// The case an example stands for: its text, the facts it lists.
+fn example_case(text: &str, facts: &[String]) -> Result<Case, String> {
+    let facts = facts
+        .iter()
+        .map(|f| match f.split_whitespace().collect::<Vec<_>>()[..] {
+            [s, p, o] => Ok(Expected {
+                subject: s.into(),
+                predicate: p.into(),
+                object: o.into(),
+                negative: false,
+                line: 0,
+            }),
+            _ => Err(format!(
+                "example fact {f:?} is not `subject predicate object`"
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Case {
+        text: text.into(),
+        line: 0,
+        date: None,
+        facts,
+    })
+}

@@ -103,6 +103,19 @@ enum Command {
     /// then the gazetteer graph, one HTTP PUT per graph, each replacing the graph of that name
     /// on the server. Stops at the first graph the server does not take.
     Push(PushArgs),
+    /// Work on the rule files (the built-in ones, or those of --rules).
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Run every relation rule's examples (each text gives exactly the facts it lists) and
+    /// counterexamples (the rule gives nothing from the text); print each failure with the
+    /// rule's file:line. Exit status 1 when one fails.
+    Test,
 }
 
 #[derive(clap::Args)]
@@ -246,6 +259,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             query(&open_store(&cli.out)?, &vocab, &text, format)
         }
+        Command::Rules {
+            command: RulesCommand::Test,
+        } => rules_test(&load_rules(cli.rules.as_deref())?),
         Command::Explain {
             file,
             encoding,
@@ -399,6 +415,43 @@ fn documents_to_push<'a>(store: &'a Store, named: &'a [String]) -> Result<Vec<&'
     keys.sort();
     keys.dedup();
     Ok(keys)
+}
+
+fn rules_test(rules: &Rules) -> Result<ExitCode> {
+    let report = accord::eval::test_rules(rules).map_err(|e| anyhow::anyhow!(e))?;
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    for f in &report.failures {
+        writeln!(
+            out,
+            "{}: rule {}: {} fails: {}",
+            f.place, f.rule, f.kind, f.text
+        )?;
+        if !f.wrong.is_empty() {
+            let what = if f.kind == "example" {
+                "not listed"
+            } else {
+                "gave"
+            };
+            writeln!(out, "  {what}: {}", f.wrong.join("; "))?;
+        }
+        if !f.missed.is_empty() {
+            writeln!(out, "  missing: {}", f.missed.join("; "))?;
+        }
+    }
+    writeln!(
+        out,
+        "{} examples, {} counterexamples of {} rules: {} failed",
+        report.examples,
+        report.counterexamples,
+        rules.relations.len(),
+        report.failures.len()
+    )?;
+    out.flush()?;
+    Ok(if report.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// A day as `YYYY-MM-DD`.

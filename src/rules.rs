@@ -283,6 +283,8 @@ pub struct Example {
 #[derive(Debug)]
 pub struct Relation {
     pub id: String,
+    /// Where the rule is written (`file:line` of its id), for reports on it.
+    pub place: String,
     pub regex: Regex,
     pub facts: Vec<FactTemplate>,
     pub create: Vec<(String, Kind)>,
@@ -1395,7 +1397,9 @@ fn compile_relation(r: RawRelation, lex: &Lexicon, d: &mut Diagnostics) -> Optio
             }
         }
     }
+    let (line, _) = line_col(d.content, r.id.span().start);
     Some(Relation {
+        place: format!("{}:{line}", d.file),
         id: r.id.into_inner(),
         regex,
         facts,

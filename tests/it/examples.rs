@@ -1,96 +1,81 @@
 //! The examples and counterexamples written inside the relation rule files.
 
-use accord::eval::{Case, Expected, compare, run_document};
-use accord::read::decode;
+use std::fs;
 
-use crate::support::rules;
+use accord::eval::test_rules;
 
-fn case_of(text: &str, facts: &[String]) -> Case {
-    let facts = facts
+use crate::support::{accord, root, rules, stdout};
+
+#[test]
+fn rule_examples_and_counterexamples_hold() {
+    let report = test_rules(rules()).unwrap();
+    assert!(report.examples >= 10, "only {} examples", report.examples);
+    assert!(report.counterexamples >= 10);
+    let failures: Vec<String> = report
+        .failures
         .iter()
         .map(|f| {
-            let p: Vec<&str> = f.split_whitespace().collect();
-            assert_eq!(
-                p.len(),
-                3,
-                "example fact {f:?} is not `subject predicate object`"
-            );
-            Expected {
-                subject: p[0].into(),
-                predicate: p[1].into(),
-                object: p[2].into(),
-                negative: false,
-                line: 0,
-            }
+            format!(
+                "{}: rule {}: {} {}\n  wrong: {:?}\n  missed: {:?}",
+                f.place, f.rule, f.kind, f.text, f.wrong, f.missed
+            )
         })
         .collect();
-    Case {
-        text: text.into(),
-        line: 0,
-        date: None,
-        facts,
-    }
-}
-
-#[test]
-fn rule_examples_give_exactly_their_facts() {
-    let rules = rules();
-    let mut failures = Vec::new();
-    let mut checked = 0;
-    for r in &rules.relations {
-        for ex in &r.examples {
-            let doc = decode("example", "example", ex.text.as_bytes()).unwrap();
-            let (_, found) = run_document(rules, doc);
-            let case = case_of(&ex.text, &ex.facts);
-            let o = compare(rules, &found, &[&case], &ex.text);
-            checked += 1;
-            if !o.wrong.is_empty() || !o.missed.is_empty() {
-                let wrong: Vec<String> = o
-                    .wrong
-                    .iter()
-                    .map(|f| format!("{} {} {}", f.subject.display, f.predicate, f.object.display))
-                    .collect();
-                let missed: Vec<String> = o
-                    .missed
-                    .iter()
-                    .map(|e| format!("{} {} {}", e.subject, e.predicate, e.object))
-                    .collect();
-                failures.push(format!(
-                    "rule {}: {}\n  wrong: {wrong:?}\n  missed: {missed:?}",
-                    r.id, ex.text
-                ));
-            }
-        }
-    }
-    assert!(checked >= 10, "only {checked} examples in the rule files");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// `accord rules test` names a failing rule by its file and line, says what the text gave and
+/// what it did not, and exits 1; on the shipped rules it passes.
 #[test]
-fn rule_counterexamples_give_nothing_from_their_rule() {
-    let rules = rules();
-    let mut failures = Vec::new();
-    for r in &rules.relations {
-        for text in &r.counterexamples {
-            let doc = decode("counterexample", "counterexample", text.as_bytes()).unwrap();
-            let (_, found) = run_document(rules, doc);
-            let from_rule: Vec<_> = found.iter().filter(|f| f.rule == r.id).collect();
-            if !from_rule.is_empty() {
-                failures.push(format!(
-                    "rule {}: {text}\n  gave {:?}",
-                    r.id,
-                    from_rule
-                        .iter()
-                        .map(|f| format!(
-                            "{} {} {}",
-                            f.subject.display, f.predicate, f.object.display
-                        ))
-                        .collect::<Vec<_>>()
-                ));
-            }
+fn rules_test_names_each_failing_rule_where_it_is_written() {
+    let ok = accord(&root(), &["rules", "test"]);
+    assert!(ok.status.success(), "{}", stdout(&ok));
+    assert!(stdout(&ok).ends_with("0 failed\n"), "{}", stdout(&ok));
+
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("rules"), dir.path());
+    let stances = dir.path().join("relations/4-stances.toml");
+    let text = fs::read_to_string(&stances).unwrap();
+    let broken = text.replacen(
+        r#"facts = ["中国 supports 联合国", "俄罗斯 supports 联合国"]"#,
+        r#"facts = ["中国 opposes 联合国", "俄罗斯 supports 联合国"]"#,
+        1,
+    );
+    assert_ne!(text, broken, "the example to break is in 4-stances.toml");
+    fs::write(&stances, broken).unwrap();
+    let out = accord(
+        &root(),
+        &["--rules", dir.path().to_str().unwrap(), "rules", "test"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let printed = stdout(&out);
+    let line = printed
+        .lines()
+        .find(|l| l.contains("rule stance-central-role: example fails"))
+        .unwrap_or_else(|| panic!("{printed}"));
+    assert!(line.contains("relations/4-stances.toml:"), "{line}");
+    assert!(
+        printed.contains("not listed: 中国 supports 联合国"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("missing: 中国 opposes 联合国"),
+        "{printed}"
+    );
+    assert!(printed.ends_with("1 failed\n"), "{printed}");
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
         }
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 /// A `replace` rule folds its whole match into one mention unless a `span` group narrows it. A
