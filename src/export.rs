@@ -444,7 +444,7 @@ struct NodeInfo {
     wikidata: Option<String>,
     /// First start date and last end date (events, documents, initiatives).
     dates: Option<(String, String)>,
-    /// The title (or key) of the document a group is of.
+    /// The title (or key) of the document a group or an undated meeting belongs to.
     document: Option<String>,
     centre: bool,
 }
@@ -650,8 +650,6 @@ struct Facts {
     wikidata: BTreeMap<String, String>,
     starts: BTreeMap<String, BTreeSet<String>>,
     ends: BTreeMap<String, BTreeSet<String>>,
-    /// The document key whose graph types each group.
-    group_document: BTreeMap<String, String>,
     /// Document key → (title, source file).
     documents: BTreeMap<String, (Option<String>, Option<String>)>,
     sentences: BTreeMap<String, String>,
@@ -693,9 +691,6 @@ impl Facts {
                     let o = o.as_str();
                     if p == format!("{RDF}type") {
                         let kind = o.strip_prefix(&acc).unwrap_or(o).to_string();
-                        if kind == "Group" && !graph.is_empty() {
-                            f.group_document.insert(s.to_string(), graph.to_string());
-                        }
                         f.kinds.insert(s.to_string(), kind);
                     } else if p == format!("{OWL}sameAs") {
                         if let Some(q) = o.strip_prefix(crate::rdf::WIKIDATA) {
@@ -888,7 +883,8 @@ impl Facts {
         }
     }
 
-    /// An entity's name on one line: `zh (en)`, an event's dates, a group's document.
+    /// An entity's name on one line: `zh (en)`, an event's dates, the document a group or
+    /// an undated meeting belongs to.
     fn one_line(&self, iri: &str) -> String {
         let (zh, en) = (self.zh.get(iri), self.en.get(iri));
         let mut out = match (zh, en) {
@@ -896,12 +892,20 @@ impl Facts {
             (Some(l), None) | (None, Some(l)) => l.clone(),
             (None, None) => iri.rsplit('/').next().unwrap_or(iri).to_string(),
         };
-        if let Some(key) = self.group_document.get(iri) {
+        if let Some(key) = self.scope(iri) {
             out = format!("{out} ({})", self.document_name(key));
         } else if let Some((start, end)) = self.dates(iri) {
             out = format!("{out} ({})", date_range(&start, &end));
         }
         out
+    }
+
+    /// The key of the document an entity belongs to: a group of its text, a meeting named
+    /// without a date (`id/<kind>/<document key>/…`).
+    fn scope<'a>(&self, iri: &'a str) -> Option<&'a str> {
+        let mut parts = iri.strip_prefix(&self.ids)?.splitn(3, '/');
+        let (_, key, _) = (parts.next()?, parts.next()?, parts.next()?);
+        self.documents.contains_key(key).then_some(key)
     }
 
     fn dates(&self, iri: &str) -> Option<(String, String)> {
@@ -931,7 +935,7 @@ impl Facts {
                         kind: self.kind(&iri).to_string(),
                         wikidata: self.wikidata.get(&iri).cloned(),
                         dates: self.dates(&iri),
-                        document: self.group_document.get(&iri).map(|k| self.document_name(k)),
+                        document: self.scope(&iri).map(|k| self.document_name(k)),
                         centre: centres.contains(&iri),
                         iri,
                     })
@@ -969,7 +973,7 @@ fn date_range(start: &str, end: &str) -> String {
 }
 
 impl NodeInfo {
-    /// `zh (en)`, then an event's dates or a group's document in brackets.
+    /// `zh (en)`, then the document it belongs to or its dates in brackets.
     fn label(&self) -> String {
         let mut out = match (&self.zh, &self.en) {
             (Some(zh), Some(en)) => format!("{zh} ({en})"),
