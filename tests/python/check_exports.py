@@ -22,6 +22,11 @@ Checks:
   4. graph.graphml is well-formed GraphML whose edges join declared nodes and
      whose nodes are the entities of the entity-to-entity facts (and its edges
      those facts); graph.dot, as Graphviz reads it, has the same nodes.
+  4c. networkx reads graph.graphml's attributes typed: every node a `type` of
+     the vocabulary and a `label`, states a Wikidata id, dated entities ISO
+     `start_date`/`end_date` in their `label` (two meetings of one name stay two
+     nodes, labelled apart), groups their `document`; every edge its `rule`,
+     `sentence` and `documents` (an int, the documents stating it).
   5. SPARQL (rdflib) over graph.nq, default graph = union of all graphs: the
      states supporting the Belt and Road Initiative; every rdf:Statement is in
      a provenance graph and complete; every acc: triple of a fact graph has a
@@ -613,6 +618,53 @@ def check_graphml(ex: Exports) -> str:
                                    [(s, t, a) for s, t, a in edges], ex, "iri", "predicate")
 
 
+CLASSES = {"State", "City", "Place", "Organization", "Person", "Document", "Initiative",
+           "Event", "Topic", "Group"}
+ISO_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def check_graphml_attributes(ex: Exports) -> str:
+    need("networkx")
+    g = networkx.read_graphml(ex.path("graph.graphml"))
+    problems: list[str] = []
+    labels_by_name: dict[str, set[str]] = {}
+    dated = 0
+    for n, a in g.nodes(data=True):
+        where = f"node {a.get('iri', n)}"
+        if a.get("type") not in CLASSES:
+            problems.append(f"{where}: type {a.get('type')!r} is not a class of the vocabulary")
+        if not a.get("label"):
+            problems.append(f"{where}: no label")
+        if a.get("type") == "State" and not re.match(r"^Q\d+$", str(a.get("wikidata"))):
+            problems.append(f"{where}: a state without a Wikidata id ({a.get('wikidata')!r})")
+        if a.get("type") == "Group" and not a.get("document"):
+            problems.append(f"{where}: a group without its document")
+        if "start_date" in a:
+            dated += 1
+            for k in ("start_date", "end_date"):
+                if not ISO_DATE.match(str(a.get(k))):
+                    problems.append(f"{where}: {k} {a.get(k)!r} is not an ISO date")
+            if a["start_date"] not in a.get("label", ""):
+                problems.append(f"{where}: label {a.get('label')!r} lacks its start date")
+        if a.get("type") == "Event" and "label_zh" in a:
+            labels_by_name.setdefault(a["label_zh"], set()).add(a.get("label"))
+    same = {name: ls for name, ls in labels_by_name.items()
+            if len(ls) < sum(1 for _, a in g.nodes(data=True)
+                             if a.get("type") == "Event" and a.get("label_zh") == name)}
+    if same:
+        problems.append("events of one name share a label: " + ", ".join(sorted(same)))
+    for s, t, a in g.edges(data=True):
+        where = f"edge {s} -{a.get('predicate')}-> {t}"
+        if not isinstance(a.get("documents"), int) or a["documents"] < 1:
+            problems.append(f"{where}: documents {a.get('documents')!r} is not a positive int")
+        for k in ("rule", "sentence"):
+            if not a.get(k):
+                problems.append(f"{where}: no {k}")
+    fail_if(problems)
+    return (f"{g.number_of_nodes()} nodes typed and labelled ({dated} dated), "
+            f"{g.number_of_edges()} edges with rule, sentence and an int count of documents")
+
+
 def check_dot_nodes(ex: Exports) -> str:
     """Node set of graph.dot as Graphviz itself reads it (`dot -Tjson0`)."""
     path = ex.path("graph.dot")
@@ -787,6 +839,7 @@ CHECKS = [
     ("3 graphviz: dot -Tsvg graph.dot", check_dot_renders),
     ("4a graph.graphml structure and nodes", check_graphml),
     ("4b graph.dot nodes", check_dot_nodes),
+    ("4c networkx: graph.graphml attributes typed", check_graphml_attributes),
     ("5a SPARQL: who supports the Belt and Road", check_bri_supporters),
     ("5b SPARQL: rdf:Statements complete", check_statements_complete),
     ("5c SPARQL: every fact has a statement", check_facts_have_statements),
