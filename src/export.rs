@@ -1067,7 +1067,7 @@ fn write_dot(d: &Drawing, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, "digraph accord {{")?;
     writeln!(
         w,
-        "  graph [rankdir=LR, fontname=\"{DOT_FONT}\", fontsize=12, labelloc=b, labeljust=l, nodesep=0.15, ranksep=0.6];"
+        "  graph [rankdir=LR, fontname=\"{DOT_FONT}\", fontsize=12, labelloc=t, labeljust=l, nodesep=0.15, ranksep=0.6];"
     )?;
     writeln!(
         w,
