@@ -102,10 +102,10 @@ enum Command {
 /// What a graph dump draws.
 #[derive(clap::Args)]
 struct SelectionArgs {
-    /// Draw only the neighbourhood of this entity: a label or alias, a key (state/uzb, uzb),
-    /// label@YYYY-MM-DD for an event of that date, or an IRI, as `accord eval` names
-    /// entities. A name that fits several entities (a meeting held every year) draws around
-    /// each.
+    /// Draw only the neighbourhood of this entity: a label or alias, a key (state/…, or its
+    /// last part), label@YYYY-MM-DD for an event of that date, or an IRI, as `accord eval`
+    /// names entities. A name that fits several entities (a meeting held every year) draws
+    /// around each.
     #[arg(long, value_name = "ENTITY", conflicts_with = "gazetteer")]
     around: Option<String>,
     /// How many facts away from the --around entity to draw.
