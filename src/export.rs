@@ -1296,3 +1296,36 @@ fn cytoscape(d: &Drawing) -> Value {
         .collect();
     json!({ "elements": { "nodes": nodes, "edges": edges } })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_wrap_into_even_lines_never_inside_a_number_nor_before_closing_punctuation() {
+        let check = |text: &str, width: usize, expect: &[&str]| {
+            assert_eq!(wrap(text, width), expect, "{text}");
+        };
+        check("短标签", 4, &["短标签"]);
+        // Up to two characters over the width stay on one line.
+        check("一二三四五六", 4, &["一二三四五六"]);
+        check("一二三四五六七八九十", 4, &["一二三四", "五六七八", "九十"]);
+        check("一二三四五六七八九", 6, &["一二三四五", "六七八九"]);
+        check("一二三四2019五六七八", 4, &["一二三四", "2019", "五六七八"]);
+        check("一二三45678九十", 4, &["一二三45678", "九十"]);
+        check(
+            "一二三四、五六七八九十",
+            4,
+            &["一二三四、", "五六七八", "九十"],
+        );
+    }
+
+    #[test]
+    fn a_date_range_of_one_day_is_that_day() {
+        assert_eq!(date_range("2020-10-30", "2020-10-30"), "2020-10-30");
+        assert_eq!(
+            date_range("2019-06-17", "2019-06-19"),
+            "2019-06-17 – 2019-06-19"
+        );
+    }
+}
