@@ -18,7 +18,9 @@ Checks:
      graph by graph. The inline @context must equal ontology/context.jsonld.
      Every `type` value is a term the @context defines (`State`, not the IRI),
      and each term expands to the class IRI the quads hold.
-  3. `dot -Tsvg graph.dot` exits 0 and prints an <svg> document.
+  3. `dot -Tsvg graph.dot` exits 0 and prints an <svg> document that names
+     the CJK font (Noto Sans CJK SC, which fontconfig must find) and holds the
+     Chinese labels.
   4. graph.graphml is well-formed GraphML whose edges join declared nodes and
      whose nodes are the entities of the entity-to-entity facts (and its edges
      those facts); graph.dot, as Graphviz reads it, has the same nodes.
@@ -88,6 +90,7 @@ BRI = ID + "initiative/bri"
 BRI_SUPPORTERS = {ID + "state/" + k for k in ("kaz", "kgz", "pak", "rus", "tjk", "uzb")}
 
 GRAPHML_NS = "{http://graphml.graphdrawing.org/xmlns}"
+CJK_FONT = "Noto Sans CJK SC"  # the font graph.dot names
 CONTEXT_FILE = Path(__file__).resolve().parents[2] / "ontology" / "context.jsonld"
 SHOW = 8  # differences listed per failure
 
@@ -519,8 +522,21 @@ def check_dot_renders(ex: Exports) -> str:
         raise CheckFailed(f"`dot -Tsvg` output is not well-formed XML: {exc}")
     if root.tag.rsplit("}", 1)[-1] != "svg":
         raise CheckFailed(f"`dot -Tsvg` output's root element is <{root.tag}>, not <svg>")
+    svg = res.stdout.decode("utf-8")
+    problems = []
+    if f'font-family="{CJK_FONT}"' not in svg:
+        problems.append(f"the SVG does not name the font {CJK_FONT}")
+    for label in ("乌兹别克斯坦", "上合组织绿色之带纲要"):
+        if f">{label}<" not in svg:
+            problems.append(f"the SVG has no text {label}")
+    match = subprocess.run(["fc-match", CJK_FONT], capture_output=True, text=True)
+    if "CJK" not in match.stdout:
+        problems.append(f"fontconfig has no {CJK_FONT} (fc-match gives {match.stdout.strip()!r}): "
+                        "install fonts-noto-cjk")
+    fail_if(problems)
     warn = f"; {len(stderr.splitlines())} line(s) on stderr" if stderr else ""
-    return f"`dot -Tsvg` exited 0 with a {len(res.stdout)}-byte <svg>{warn}"
+    return (f"`dot -Tsvg` exited 0 with a {len(res.stdout)}-byte <svg> in {match.stdout.strip()}, "
+            f"Chinese labels in it{warn}")
 
 
 # --- check 4: GraphML and the DOT node set -------------------------------------
