@@ -1,6 +1,8 @@
 //! Exports the store: RDF through Oxigraph's serialisers (Turtle, N-Triples, N-Quads, TriG),
 //! the compact JSON-LD rendering with accord's own `@context`, and graph dumps for people
-//! (DOT, GraphML, Cytoscape JSON) of the entity-to-entity facts.
+//! (DOT, GraphML, Cytoscape JSON) of the entity-to-entity facts: all of them, or the part a
+//! [`Selection`] asks for (the neighbourhood of an entity, some predicates, classes, one
+//! document).
 //!
 //! Invariant: input quads are sorted by the caller and every output is built in that order,
 //! so the same store gives byte-identical files.
@@ -505,25 +507,7 @@ pub fn select(
         Some(name) => facts.resolve(name, gazetteer, vocab, rules)?,
         None => BTreeSet::new(),
     };
-    let kept: Vec<Fact> = facts
-        .edges
-        .keys()
-        .filter(|(s, p, o)| {
-            let typed = |e: &String| {
-                types.is_empty() || centres.contains(e) || types.contains(&facts.kind(e))
-            };
-            (predicates.is_empty() || predicates.contains(p.as_str())) && typed(s) && typed(o)
-        })
-        .cloned()
-        .collect();
-    let kept = if centres.is_empty() {
-        kept
-    } else {
-        let near = neighbourhood(&kept, &centres, sel.depth);
-        kept.into_iter()
-            .filter(|(s, _, o)| near.contains(s) && near.contains(o))
-            .collect()
-    };
+    let kept = facts.keep(&predicates, &types, &centres, sel.depth);
     if !centres.is_empty() {
         let names: Vec<String> = centres.iter().map(|c| facts.one_line(c)).collect();
         caption.insert(
@@ -538,12 +522,11 @@ pub fn select(
         caption.push(format!("types {}", join_sorted(&types)));
     }
     if kept.is_empty() {
-        let what = if caption.is_empty() {
+        return Err(SelectError::NothingMatched(if caption.is_empty() {
             "the store holds no fact between entities".to_string()
         } else {
             format!("no fact matches {}", caption.join("; "))
-        };
-        return Err(SelectError::NothingMatched(what));
+        }));
     }
     if caption.is_empty() {
         caption.push(format!(
@@ -785,6 +768,35 @@ impl Facts {
             _ => return,
         };
         statements.entry(s).or_default()[slot] = Some(value);
+    }
+
+    /// The facts of these predicates between entities of these types (all when empty; the
+    /// centres whatever their type) and, around centres, only those between entities at most
+    /// `depth` such facts away from them.
+    fn keep(
+        &self,
+        predicates: &BTreeSet<&str>,
+        types: &BTreeSet<&str>,
+        centres: &BTreeSet<String>,
+        depth: usize,
+    ) -> Vec<Fact> {
+        let typed =
+            |e: &String| types.is_empty() || centres.contains(e) || types.contains(&self.kind(e));
+        let kept: Vec<Fact> = self
+            .edges
+            .keys()
+            .filter(|(s, p, o)| {
+                (predicates.is_empty() || predicates.contains(p.as_str())) && typed(s) && typed(o)
+            })
+            .cloned()
+            .collect();
+        if centres.is_empty() {
+            return kept;
+        }
+        let near = neighbourhood(&kept, centres, depth);
+        kept.into_iter()
+            .filter(|(s, _, o)| near.contains(s) && near.contains(o))
+            .collect()
     }
 
     fn kind(&self, iri: &str) -> &str {
