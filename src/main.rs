@@ -84,7 +84,8 @@ enum Command {
         files: Vec<PathBuf>,
     },
     /// Write the documents of the store (each with the entities its text names) in one
-    /// format, or the whole gazetteer with --gazetteer.
+    /// format, or the whole gazetteer with --gazetteer. The graph dumps (dot, graphml,
+    /// cytoscape) can draw a part of the graph: --around, --predicate, --type, --document.
     Export {
         #[arg(long, value_enum)]
         format: Format,
@@ -94,6 +95,8 @@ enum Command {
         /// Output file (default: standard output).
         #[arg(short, value_name = "FILE")]
         output: Option<PathBuf>,
+        #[command(flatten)]
+        selection: SelectionArgs,
     },
     /// Serve the store over HTTP, read-only: SPARQL at /sparql, graphs at /store, a page per
     /// entity at /id/..., a query page at /. Stops on Ctrl-C or SIGTERM.
@@ -134,6 +137,49 @@ struct PushArgs {
     /// Print nothing on standard error but errors.
     #[arg(long, short)]
     quiet: bool,
+}
+
+/// What a graph dump draws.
+#[derive(clap::Args)]
+struct SelectionArgs {
+    /// Draw only the neighbourhood of this entity: a label or alias, a key (state/…, or its
+    /// last part), label@YYYY-MM-DD for an event of that date, or an IRI, as `accord eval`
+    /// names entities. A name that fits several entities (a meeting held every year) draws
+    /// around each.
+    #[arg(long, value_name = "ENTITY", conflicts_with = "gazetteer")]
+    around: Option<String>,
+    /// How many facts away from the --around entity to draw.
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "around")]
+    depth: usize,
+    /// Draw only facts of this predicate (proposed, supports, heldIn…); repeatable.
+    #[arg(long, value_name = "P", conflicts_with = "gazetteer")]
+    predicate: Vec<String>,
+    /// Draw only entities of this class (State, Organization, Initiative…) and the --around
+    /// entity; repeatable.
+    #[arg(long = "type", value_name = "T", conflicts_with = "gazetteer")]
+    types: Vec<String>,
+    /// Draw only the facts of this document: its key (the file's stem), file or title.
+    #[arg(long, value_name = "D", conflicts_with = "gazetteer")]
+    document: Option<String>,
+}
+
+impl SelectionArgs {
+    fn is_empty(&self) -> bool {
+        self.around.is_none()
+            && self.predicate.is_empty()
+            && self.types.is_empty()
+            && self.document.is_none()
+    }
+
+    fn selection(self) -> export::Selection {
+        export::Selection {
+            around: self.around,
+            depth: self.depth,
+            predicates: self.predicate,
+            types: self.types,
+            document: self.document,
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -278,21 +324,28 @@ fn run(cli: Cli) -> Result<ExitCode> {
             format,
             gazetteer,
             output,
+            selection,
         } => {
             let store = open_store(&cli.out)?;
             let (documents, entities) = export::split_gazetteer(store.sorted_quads()?, &vocab);
-            let quads = if gazetteer { entities } else { documents };
-            match output {
-                Some(path) => {
-                    write_atomically(&path, |w| export::write(format, &quads, &vocab, w))?
+            if !selection.is_empty() {
+                if !export::is_graph_dump(format) {
+                    bail!(
+                        "--around, --predicate, --type and --document select what a graph \
+                         dump draws: use them with --format dot, graphml or cytoscape"
+                    );
                 }
-                None => {
-                    let mut out = io::BufWriter::new(io::stdout().lock());
-                    export::write(format, &quads, &vocab, &mut out)?;
-                    out.flush()?;
-                }
+                let rules = load_rules(cli.rules.as_deref())?;
+                let sel = selection.selection();
+                let drawing = export::select(&documents, &entities, &vocab, &rules, &sel)?;
+                return write_export(output.as_deref(), |w| {
+                    export::write_drawing(format, &drawing, w)
+                });
             }
-            Ok(ExitCode::SUCCESS)
+            let quads = if gazetteer { entities } else { documents };
+            write_export(output.as_deref(), |w| {
+                export::write(format, &quads, &vocab, w)
+            })
         }
         Command::Serve(args) => serve(open_store(&cli.out)?, &cli.out, vocab.base, args),
         Command::Push(args) => push(&open_store(&cli.out)?, &vocab, args),
@@ -1160,6 +1213,22 @@ fn is_hidden(path: &Path) -> bool {
 }
 
 /// Writes through a temporary file and a rename, so a reader never sees half a file.
+/// Writes an export to a file, atomically, or to standard output.
+fn write_export(
+    path: Option<&Path>,
+    f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<ExitCode> {
+    match path {
+        Some(path) => write_atomically(path, f)?,
+        None => {
+            let mut out = io::BufWriter::new(io::stdout().lock());
+            f(&mut out)?;
+            out.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn write_atomically(path: &Path, f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;

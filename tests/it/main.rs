@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per area (see ARCHITECTURE.md, Testing).
 
 mod cli;
+mod draw;
 mod evaluation;
 mod examples;
 mod genre;

@@ -18,10 +18,17 @@ Checks:
      graph by graph. The inline @context must equal ontology/context.jsonld.
      Every `type` value is a term the @context defines (`State`, not the IRI),
      and each term expands to the class IRI the quads hold.
-  3. `dot -Tsvg graph.dot` exits 0 and prints an <svg> document.
+  3. `dot -Tsvg graph.dot` exits 0 and prints an <svg> document that names
+     the CJK font (Noto Sans CJK SC, which fontconfig must find) and holds the
+     Chinese labels.
   4. graph.graphml is well-formed GraphML whose edges join declared nodes and
      whose nodes are the entities of the entity-to-entity facts (and its edges
      those facts); graph.dot, as Graphviz reads it, has the same nodes.
+  4c. networkx reads graph.graphml's attributes typed: every node a `type` of
+     the vocabulary and a `label`, states a Wikidata id, dated entities ISO
+     `start_date`/`end_date` in their `label` (two meetings of one name stay two
+     nodes, labelled apart), groups their `document`; every edge its `rule`,
+     `sentence` and `documents` (an int, the documents stating it).
   5. SPARQL (rdflib) over graph.nq, default graph = union of all graphs: the
      states supporting the Belt and Road Initiative; every rdf:Statement is in
      a provenance graph and complete; every acc: triple of a fact graph has a
@@ -83,6 +90,7 @@ BRI = ID + "initiative/bri"
 BRI_SUPPORTERS = {ID + "state/" + k for k in ("kaz", "kgz", "pak", "rus", "tjk", "uzb")}
 
 GRAPHML_NS = "{http://graphml.graphdrawing.org/xmlns}"
+CJK_FONT = "Noto Sans CJK SC"  # the font graph.dot names
 CONTEXT_FILE = Path(__file__).resolve().parents[2] / "ontology" / "context.jsonld"
 SHOW = 8  # differences listed per failure
 
@@ -514,8 +522,21 @@ def check_dot_renders(ex: Exports) -> str:
         raise CheckFailed(f"`dot -Tsvg` output is not well-formed XML: {exc}")
     if root.tag.rsplit("}", 1)[-1] != "svg":
         raise CheckFailed(f"`dot -Tsvg` output's root element is <{root.tag}>, not <svg>")
+    svg = res.stdout.decode("utf-8")
+    problems = []
+    if f'font-family="{CJK_FONT}"' not in svg:
+        problems.append(f"the SVG does not name the font {CJK_FONT}")
+    for label in ("乌兹别克斯坦", "上合组织绿色之带纲要"):
+        if f">{label}<" not in svg:
+            problems.append(f"the SVG has no text {label}")
+    match = subprocess.run(["fc-match", CJK_FONT], capture_output=True, text=True)
+    if "CJK" not in match.stdout:
+        problems.append(f"fontconfig has no {CJK_FONT} (fc-match gives {match.stdout.strip()!r}): "
+                        "install fonts-noto-cjk")
+    fail_if(problems)
     warn = f"; {len(stderr.splitlines())} line(s) on stderr" if stderr else ""
-    return f"`dot -Tsvg` exited 0 with a {len(res.stdout)}-byte <svg>{warn}"
+    return (f"`dot -Tsvg` exited 0 with a {len(res.stdout)}-byte <svg> in {match.stdout.strip()}, "
+            f"Chinese labels in it{warn}")
 
 
 # --- check 4: GraphML and the DOT node set -------------------------------------
@@ -611,6 +632,53 @@ def check_graphml(ex: Exports) -> str:
                           f"and {len(edges)}")
     return compare_nodes_and_edges("graph.graphml", nodes,
                                    [(s, t, a) for s, t, a in edges], ex, "iri", "predicate")
+
+
+CLASSES = {"State", "City", "Place", "Organization", "Person", "Document", "Initiative",
+           "Event", "Topic", "Group"}
+ISO_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def check_graphml_attributes(ex: Exports) -> str:
+    need("networkx")
+    g = networkx.read_graphml(ex.path("graph.graphml"))
+    problems: list[str] = []
+    labels_by_name: dict[str, set[str]] = {}
+    dated = 0
+    for n, a in g.nodes(data=True):
+        where = f"node {a.get('iri', n)}"
+        if a.get("type") not in CLASSES:
+            problems.append(f"{where}: type {a.get('type')!r} is not a class of the vocabulary")
+        if not a.get("label"):
+            problems.append(f"{where}: no label")
+        if a.get("type") == "State" and not re.match(r"^Q\d+$", str(a.get("wikidata"))):
+            problems.append(f"{where}: a state without a Wikidata id ({a.get('wikidata')!r})")
+        if a.get("type") == "Group" and not a.get("document"):
+            problems.append(f"{where}: a group without its document")
+        if "start_date" in a:
+            dated += 1
+            for k in ("start_date", "end_date"):
+                if not ISO_DATE.match(str(a.get(k))):
+                    problems.append(f"{where}: {k} {a.get(k)!r} is not an ISO date")
+            if a["start_date"] not in a.get("label", ""):
+                problems.append(f"{where}: label {a.get('label')!r} lacks its start date")
+        if a.get("type") == "Event" and "label_zh" in a:
+            labels_by_name.setdefault(a["label_zh"], set()).add(a.get("label"))
+    same = {name: ls for name, ls in labels_by_name.items()
+            if len(ls) < sum(1 for _, a in g.nodes(data=True)
+                             if a.get("type") == "Event" and a.get("label_zh") == name)}
+    if same:
+        problems.append("events of one name share a label: " + ", ".join(sorted(same)))
+    for s, t, a in g.edges(data=True):
+        where = f"edge {s} -{a.get('predicate')}-> {t}"
+        if not isinstance(a.get("documents"), int) or a["documents"] < 1:
+            problems.append(f"{where}: documents {a.get('documents')!r} is not a positive int")
+        for k in ("rule", "sentence"):
+            if not a.get(k):
+                problems.append(f"{where}: no {k}")
+    fail_if(problems)
+    return (f"{g.number_of_nodes()} nodes typed and labelled ({dated} dated), "
+            f"{g.number_of_edges()} edges with rule, sentence and an int count of documents")
 
 
 def check_dot_nodes(ex: Exports) -> str:
@@ -787,6 +855,7 @@ CHECKS = [
     ("3 graphviz: dot -Tsvg graph.dot", check_dot_renders),
     ("4a graph.graphml structure and nodes", check_graphml),
     ("4b graph.dot nodes", check_dot_nodes),
+    ("4c networkx: graph.graphml attributes typed", check_graphml_attributes),
     ("5a SPARQL: who supports the Belt and Road", check_bri_supporters),
     ("5b SPARQL: rdf:Statements complete", check_statements_complete),
     ("5c SPARQL: every fact has a statement", check_facts_have_statements),
