@@ -143,6 +143,9 @@ pub struct Context {
     pub document: Option<Point>,
     /// The date written before, in the same paragraph.
     pub previous: Option<Point>,
+    /// The end of the date written before: a bare day before the start day of a range that
+    /// crosses a month falls in the range's last month (`10月31日至11月1日…会议1日通过`).
+    pub previous_end: Option<Point>,
 }
 
 impl RawDate {
@@ -219,7 +222,17 @@ impl RawDate {
                 (if later { y2 - 1 } else { y2 }, Some(m))
             }
             (None, Relative::None, Some(m)) => (doc?.year, Some(m)),
-            (None, Relative::None, None) if self.day.is_some() => (near?.year, near?.month),
+            (None, Relative::None, None) if self.day.is_some() => {
+                let near = match (ctx.previous, ctx.previous_end) {
+                    (Some(s), Some(e))
+                        if e.month.is_some() && e.month != s.month && self.day < s.day =>
+                    {
+                        Some(e)
+                    }
+                    _ => near,
+                };
+                (near?.year, near?.month)
+            }
             (None, Relative::None, None) => return None,
         };
         let start = Point {
@@ -332,6 +345,7 @@ mod tests {
                 day: Some(10),
             }),
             previous: None,
+            previous_end: None,
         };
         let got = RawDate::from_captures(&caps, &numerals())
             .resolve(ctx)

@@ -267,13 +267,20 @@ fn absorb_quotes(mentions: &mut [Mention], text: &str) {
 /// read (no year known, impossible day) is no mention.
 fn resolve_dates(mentions: &mut Vec<Mention>, document: Option<Point>) {
     let mut previous = None;
+    let mut previous_end = None;
     mentions.retain_mut(|m| {
         let Target::RawDate(raw) = m.target else {
             return true;
         };
-        match raw.resolve(Context { document, previous }) {
+        let context = Context {
+            document,
+            previous,
+            previous_end,
+        };
+        match raw.resolve(context) {
             Some(d) => {
                 previous = Some(d.start);
+                previous_end = Some(d.end);
                 m.target = Target::Date(d);
                 true
             }
