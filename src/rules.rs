@@ -463,6 +463,8 @@ struct RawFile {
     #[serde(default)]
     list_item_suffixes: Vec<String>,
     #[serde(default)]
+    list_item_prefixes: Vec<String>,
+    #[serde(default)]
     blockers: Vec<Spanned<String>>,
     #[serde(default)]
     abbreviation: Vec<RawAbbreviation>,
@@ -623,6 +625,7 @@ struct Builder {
     numerals: HashMap<char, u32>,
     list_separators: Vec<String>,
     list_item_suffixes: Vec<String>,
+    list_item_prefixes: Vec<String>,
     offices: Vec<String>,
     fragments: Vec<(String, String)>,
     event_owner_gap: Option<Regex>,
@@ -1046,6 +1049,8 @@ impl Builder {
             .extend(std::mem::take(&mut raw.list_separators));
         self.list_item_suffixes
             .extend(std::mem::take(&mut raw.list_item_suffixes));
+        self.list_item_prefixes
+            .extend(std::mem::take(&mut raw.list_item_prefixes));
         for b in std::mem::take(&mut raw.blockers) {
             let (line, col) = line_col(d.content, b.span().start);
             let place = format!("{}:{line}:{col}", d.file);
@@ -1102,6 +1107,7 @@ impl Builder {
             let lex = Lexicon {
                 separators: &self.list_separators,
                 suffixes: &self.list_item_suffixes,
+                prefixes: &self.list_item_prefixes,
                 offices: &self.offices,
                 fragments: &self.fragments,
                 list_gap: self.list_gap.as_deref(),
@@ -1217,6 +1223,8 @@ pub struct Lexicon<'a> {
     pub separators: &'a [String],
     /// Words that may follow each item of a list (`成果` in `欢迎…会议成果和…论坛成果`).
     pub suffixes: &'a [String],
+    /// Words that may open an item of a tolerant list (`观察员国` in `…，观察员国白俄罗斯总理…`).
+    pub prefixes: &'a [String],
     pub offices: &'a [String],
     /// Named regex fragments (`{place}`).
     pub fragments: &'a [(String, String)],
@@ -1274,9 +1282,17 @@ pub fn expand_slots(pattern: &str, lex: &Lexicon) -> Result<String, String> {
             let item = format!("{class}(?:{})?", alt(lex.suffixes));
             match (tolerant, lex.list_gap) {
                 (true, Some(gap)) => {
-                    // Clause commas join the items of a tolerant list too (…埃利亚松，…黎良明列席).
+                    // Clause commas join the items of a tolerant list too (…埃利亚松，…黎良明列席),
+                    // and an item may open with the status its person comes in (观察员国…).
                     let sep = format!("(?:{}|，|；)", alt(lex.separators));
                     let gap = format!("(?:{gap})");
+                    let item = if lex.prefixes.is_empty() {
+                        item
+                    } else {
+                        // `以及主席国客人…`: a joining word may come before the status.
+                        let (seps, prefixes) = (alt(lex.separators), alt(lex.prefixes));
+                        format!("(?:(?:{seps})?(?:{prefixes}))?{item}")
+                    };
                     format!("{item}(?:{sep}(?:{gap}{sep})?{item})*(?:{sep}{gap})?")
                 }
                 _ => format!("{item}(?:(?:{}){item})*", alt(lex.separators)),
