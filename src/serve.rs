@@ -1089,9 +1089,71 @@ fn entity_page(store: &Store, iri: &NamedNode, base: &str) -> Result<String, Fai
         let _ = writeln!(page, "<p>{}</p>", escape(&labels[1..].join(" · ")));
     }
     fact_table(&mut page, "Facts", &out, base, true);
+    sentence_list(&mut page, &sentences(store, iri, base)?);
     fact_table(&mut page, "Facts about it", &incoming, base, false);
     page.push_str("</body></html>\n");
     Ok(page)
+}
+
+/// A sentence of a text, as its page lists it.
+struct Sentence {
+    /// The fragment of its IRI (`s12` of `…/doc/moscow-2020-web#s12`).
+    anchor: String,
+    paragraph: String,
+    section: Option<String>,
+    text: String,
+}
+
+/// The sentences facts were read from in the text `iri` (none for other resources), in text
+/// order. Sentence IRIs are `<text IRI>#sN`: listed under those anchors on the text's page,
+/// they dereference to the place in the page that shows them.
+fn sentences(store: &Store, iri: &NamedNode, base: &str) -> Result<Vec<Sentence>, Failure> {
+    let acc = format!("{base}ontology#");
+    let q = format!(
+        "SELECT DISTINCT ?s ?paragraph ?section ?text ?start WHERE {{ ?s <{acc}inDocument> {iri} ; \
+         <{acc}paragraph> ?paragraph ; <{acc}text> ?text ; <{acc}charStart> ?start . \
+         OPTIONAL {{ ?s <{acc}section> ?section }} }} ORDER BY ?start"
+    );
+    let prefix = format!("{}#", iri.as_str());
+    let value = |row: &QuerySolution, name: &str| match row.get(name) {
+        Some(Term::Literal(l)) => Some(l.value().to_string()),
+        _ => None,
+    };
+    Ok(select(store, &q)?
+        .iter()
+        .filter_map(|row| {
+            let Some(Term::NamedNode(s)) = row.get("s") else {
+                return None;
+            };
+            Some(Sentence {
+                anchor: s.as_str().strip_prefix(&prefix)?.to_string(),
+                paragraph: value(row, "paragraph")?,
+                section: value(row, "section"),
+                text: value(row, "text")?,
+            })
+        })
+        .collect())
+}
+
+fn sentence_list(page: &mut String, sentences: &[Sentence]) {
+    if sentences.is_empty() {
+        return;
+    }
+    page.push_str("<h2>Sentences facts were read from</h2>\n");
+    for s in sentences {
+        let section = s
+            .section
+            .as_deref()
+            .map(|x| format!(" §{}", escape(x)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            page,
+            "<p id=\"{a}\"><a class=\"rule\" href=\"#{a}\">¶{p}{section}</a> {t}</p>",
+            a = escape(&s.anchor),
+            p = escape(&s.paragraph),
+            t = escape(&s.text),
+        );
+    }
 }
 
 const PAGE_CSS: &str = "body{font-family:sans-serif;max-width:72em;margin:1em auto;padding:0 1em}\

@@ -392,3 +392,38 @@ fn the_endpoint_describes_itself() {
     );
     assert_eq!((status, ctype.as_str()), (200, "application/n-triples"));
 }
+
+/// The sentence links of an entity page (`/id/doc/moscow-2020-web#s19`) land on the text's page
+/// at that sentence, which shows its paragraph, section and text.
+#[test]
+fn sentence_links_land_on_their_sentence() {
+    let s = Server::start(&[]);
+    let (_, _, page) = read(
+        agent()
+            .get(s.url("/id/state/uzb"))
+            .header("Accept", "text/html")
+            .call(),
+    );
+    let href = page
+        .split("href=\"")
+        .skip(1)
+        .map(|h| &h[..h.find('"').unwrap()])
+        .find(|h| h.starts_with("/id/doc/moscow-2020-web#s"))
+        .unwrap_or_else(|| panic!("no sentence link in {page}"));
+    let (path, anchor) = href.split_once('#').unwrap();
+    let (status, _, doc) = read(
+        agent()
+            .get(s.url(path))
+            .header("Accept", "text/html")
+            .call(),
+    );
+    assert_eq!(status, 200);
+    let at = doc
+        .find(&format!("<p id=\"{anchor}\">"))
+        .unwrap_or_else(|| panic!("no anchor {anchor} on {path}"));
+    let line = &doc[at..at + doc[at..].find("</p>").unwrap()];
+    assert!(
+        line.contains('¶') && line.contains("乌兹别克斯坦"),
+        "{line}"
+    );
+}
