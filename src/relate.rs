@@ -15,7 +15,7 @@ use crate::date::{DateValue, Point};
 use crate::recognize::{CharIndex, Mention, Target};
 use crate::rules::{
     AT_EVENT, DATED, DOCUMENT_SLOT, EVENT_SLOT, GROUP_SLOT, GroupOf, Kind, ORGANISATION_SLOT,
-    OWN_DATES, Relation, Rules, SITS_IN, Scope, TOPIC_SLOT,
+    OWN_DATES, Relation, Rules, SIGNED_BY_ATTENDEES, SITS_IN, Scope, TOPIC_SLOT,
 };
 use crate::segment::{Paragraph, ParagraphKind};
 
@@ -748,6 +748,7 @@ fn propagate_event_dates(found: Vec<RawFact>) -> Vec<RawFact> {
 pub fn resolve_document(rules: &Rules, facts: &mut Vec<Fact>, text: &str) {
     resolve_sits_in(rules, facts, text);
     resolve_at_event(facts);
+    resolve_signed_by_attendees(facts);
     drop_state_where_city(rules, facts);
 }
 
@@ -844,6 +845,30 @@ fn resolve_at_event(facts: &mut Vec<Fact>) {
         }
     }
     facts.retain(|f| !AT_EVENT.iter().any(|(at, ..)| *at == f.predicate));
+    facts.extend(derived);
+    facts.sort();
+    facts.dedup();
+}
+
+/// `doc signedByAttendeesOf event` (`六国元首共同签署《…》`) becomes `doc signedBy P` for each
+/// person P that attended or chaired the meeting, by the document's own facts.
+fn resolve_signed_by_attendees(facts: &mut Vec<Fact>) {
+    let mut derived = Vec::new();
+    for f in facts.iter().filter(|f| f.predicate == SIGNED_BY_ATTENDEES) {
+        for g in facts.iter() {
+            if (g.predicate == "attended" || g.predicate == "chaired")
+                && same_event(&g.object, &f.object)
+            {
+                derived.push(Fact {
+                    predicate: "signedBy".to_string(),
+                    object: g.subject.clone(),
+                    role: None,
+                    ..f.clone()
+                });
+            }
+        }
+    }
+    facts.retain(|f| f.predicate != SIGNED_BY_ATTENDEES);
     facts.extend(derived);
     facts.sort();
     facts.dedup();

@@ -157,6 +157,11 @@ pub const AT_EVENT: &[(&str, &str, &str)] = &[
     ("signedAt", "signedIn", "signedOn"),
 ];
 
+/// Pseudo-predicate of rule files: a document signed by the leaders of a meeting
+/// (`六国元首共同签署《…》`): each person the document's facts say attended or chaired the meeting
+/// signs it. The sentence names no signer, so only the meeting's facts can.
+pub const SIGNED_BY_ATTENDEES: &str = "signedByAttendeesOf";
+
 /// Pseudo-predicate of rule files: where a participant sits (`在东京主持…会议`). It is where the
 /// meeting is held unless the document tells of a meeting online (the lexicon's `online`).
 pub const SITS_IN: &str = "sitsIn";
@@ -1343,6 +1348,7 @@ fn compile_relation(r: RawRelation, lex: &Lexicon, d: &mut Diagnostics) -> Optio
         if !PREDICATES.contains(&p)
             && p != DATED
             && p != SITS_IN
+            && p != SIGNED_BY_ATTENDEES
             && !AT_EVENT.iter().any(|(at, ..)| *at == p)
         {
             d.at(f.span(), format_args!("unknown predicate {p:?}"));
