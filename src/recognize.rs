@@ -59,9 +59,11 @@ pub fn recognize(rules: &Rules, text: &str, document: Option<Point>) -> Vec<Ment
     candidates.extend(patterns(rules, text, &chars));
     trim(&mut candidates, text);
     let mut mentions = select(candidates);
-    join_parties(rules, &mut mentions, text);
-    join_owner_to_event(rules, &mut mentions, text);
-    absorb_quotes(&mut mentions, text);
+    // Mentions count characters: index the paragraph's characters once for the joins.
+    let letters: Vec<char> = text.chars().collect();
+    join_parties(rules, &mut mentions, &letters);
+    join_owner_to_event(rules, &mut mentions, &letters);
+    absorb_quotes(&mut mentions, &letters);
     resolve_dates(&mut mentions, document);
     mentions
 }
@@ -71,12 +73,11 @@ pub fn recognize(rules: &Rules, text: &str, document: Option<Point>) -> Vec<Ment
 /// the count (`两国领导人`). A character that names several states (巴) stands for the one the
 /// paragraph names in full; where it names none of them, or the count does not match the
 /// characters, the text names no parties.
-fn join_parties(rules: &Rules, mentions: &mut Vec<Mention>, text: &str) {
+fn join_parties(rules: &Rules, mentions: &mut Vec<Mention>, chars: &[char]) {
     let parties = &rules.parties;
-    if parties.counts.is_empty() || !text.contains(|c| parties.initials.contains_key(&c)) {
+    if parties.counts.is_empty() || !chars.iter().any(|c| parties.initials.contains_key(c)) {
         return;
     }
-    let chars: Vec<char> = text.chars().collect();
     let named: Vec<usize> = mentions
         .iter()
         .filter_map(|m| match m.target {
@@ -164,10 +165,8 @@ fn join_parties(rules: &Rules, mentions: &mut Vec<Mention>, text: &str) {
 /// (`亚信` + `第六次外长会议`), also across the lexicon's `event_owner_gap` words (`金砖国家` +
 /// `领导人` + `第十一次会晤`): the meeting is the organisation's, and its label says so.
 /// Quoted names stay as they are.
-fn join_owner_to_event(rules: &Rules, mentions: &mut Vec<Mention>, text: &str) {
-    // Mentions count characters: index them once, not from the start for every pair.
-    let chars: Vec<char> = text.chars().collect();
-    join_city_to_meeting_word(rules, mentions, &chars);
+fn join_owner_to_event(rules: &Rules, mentions: &mut Vec<Mention>, chars: &[char]) {
+    join_city_to_meeting_word(rules, mentions, chars);
     let mut i = 0;
     while i + 1 < mentions.len() {
         let (a, b) = (&mentions[i], &mentions[i + 1]);
@@ -186,12 +185,12 @@ fn join_owner_to_event(rules: &Rules, mentions: &mut Vec<Mention>, text: &str) {
                 Target::Entity(i) => Some(i),
                 _ => a.owner,
             };
-            let joined = joined_event(a, b, &chars, owner);
+            let joined = joined_event(a, b, chars, owner);
             mentions.splice(i..i + 2, [joined]);
         }
         i += 1;
     }
-    join_partner_to_event(rules, mentions, &chars);
+    join_partner_to_event(rules, mentions, chars);
     // The end of a name that no organisation came to own names nothing.
     mentions.retain(|m| !is_owned(rules, m));
 }
@@ -252,8 +251,7 @@ fn joined_event(a: &Mention, b: &Mention, chars: &[char], owner: Option<usize>) 
 
 /// A name in quotes (`“全球安全倡议”`) is one mention with its quotes, so rules need not
 /// allow for them. Mentions are sorted and disjoint, so the quotes belong to no other.
-fn absorb_quotes(mentions: &mut [Mention], text: &str) {
-    let chars: Vec<char> = text.chars().collect();
+fn absorb_quotes(mentions: &mut [Mention], chars: &[char]) {
     for m in mentions.iter_mut().filter(|m| m.kind != Kind::Date) {
         if m.start > 0 && chars.get(m.start - 1) == Some(&'“') && chars.get(m.end) == Some(&'”')
         {

@@ -16,7 +16,6 @@ a skip. Exit code 1 when a check fails.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ import urllib.parse
 from html.parser import HTMLParser
 from pathlib import Path
 
-from served import run_checks, start, stop
+from served import CHROMIUM_FLAGS, chromium, run_checks, start, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 QUERY = (ROOT / "queries/bri-supporters.rq").read_text(encoding="utf-8")
@@ -39,21 +38,11 @@ EXPECTED = [
 UZBEKISTAN = "https://w3id.org/accord/id/state/uzb"
 
 
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    raise SystemExit("FAIL chromium not found: install Debian's chromium (scripts/test does)")
-
-
 def browse(url: str, *args: str) -> str:
     """Runs headless Chromium on `url` with a fresh profile; returns its stdout."""
     with tempfile.TemporaryDirectory(prefix="accord-chromium-") as profile:
         command = [
-            chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-            "--no-first-run", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--disable-dev-shm-usage", f"--user-data-dir={profile}",
+            chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
             "--virtual-time-budget=10000", "--window-size=1280,1200", *args, url,
         ]
         done = subprocess.run(command, capture_output=True, text=True, encoding="utf-8",

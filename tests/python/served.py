@@ -3,10 +3,26 @@ running named checks against it, and stopping it."""
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import threading
 from typing import Callable
+
+
+# Headless Chromium that connects to nothing beyond loopback, for the checks of the page.
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--disable-dev-shm-usage"]
+
+
+def chromium() -> str:
+    """The path of Debian's chromium (or another Chromium); missing is a failure, not a skip."""
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise SystemExit("FAIL chromium not found: install Debian's chromium (scripts/test does)")
 
 
 def start(binary: str, out: str) -> tuple[subprocess.Popen, str]:
