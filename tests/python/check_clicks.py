@@ -18,31 +18,17 @@ missing is a failure, not a skip. Exit code 1 when a check fails.
 
 from __future__ import annotations
 
-import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from served import run_checks, start, stop
+from served import CHROMIUM_FLAGS, chromium, run_checks, start, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 BRI_STATES = ["哈萨克斯坦", "吉尔吉斯斯坦", "巴基斯坦", "俄罗斯", "塔吉克斯坦", "乌兹别克斯坦"]
 GREEN_BELT = "上合组织绿色之带纲要"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage"]
-
-
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    raise SystemExit("FAIL chromium not found: install Debian's chromium (scripts/test does)")
-
-
 def pick_example(page: Page, words: str) -> None:
     """Selects the example query whose name holds `words`, then clicks Run."""
     options = page.locator("#examples option").all_inner_texts()
@@ -74,13 +60,19 @@ def graph_of_uzbekistan(page: Page) -> list[str]:
 
 def click_green_belt(page: Page, screenshot: Path) -> str:
     """Clicks the programme's node where the canvas draws it; the panel's Chinese label."""
-    box = page.locator("#graph").bounding_box()
     at = page.evaluate(f"""() => {{ const n = cy.nodes().filter(n => n.data('zh') === '{GREEN_BELT}');
         return n.nonempty() ? n.renderedPosition() : null; }}""")
     if at is None:
         return "no node for the programme"
-    page.mouse.click(box["x"] + at["x"], box["y"] + at["y"])
-    page.wait_for_selector("#graph-info dd")
+    # A click relative to the canvas element: Playwright waits for the page to stop scrolling
+    # (the graph view scrolls into sight smoothly) before it clicks.
+    page.locator("#graph").click(position={"x": at["x"], "y": at["y"]})
+    # The panel shows the root's labels before the click: wait for it to change, not to exist.
+    try:
+        page.wait_for_function(f"""() => {{ const dd = document.querySelector('#graph-info dd');
+            return dd && dd.textContent === '{GREEN_BELT}'; }}""", timeout=5_000)
+    except Exception:
+        pass  # what the panel shows instead is the check's answer
     screenshot.parent.mkdir(parents=True, exist_ok=True)
     page.locator("#graph-section").screenshot(path=str(screenshot))
     return page.locator("#graph-info dd").first.inner_text()
@@ -103,7 +95,7 @@ def main(argv: list[str]) -> int:
     try:
         with sync_playwright() as p, tempfile.TemporaryDirectory(prefix="accord-pw-") as profile:
             context = p.chromium.launch_persistent_context(
-                profile, executable_path=browser, headless=True, args=FLAGS,
+                profile, executable_path=browser, headless=True, args=CHROMIUM_FLAGS,
                 viewport={"width": 1280, "height": 1000})
             page = context.pages[0] if context.pages else context.new_page()
             page.set_default_timeout(20_000)
