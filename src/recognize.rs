@@ -48,6 +48,8 @@ pub struct Mention {
 struct Candidate {
     mention: Mention,
     priority: i32,
+    /// From an `owned` pattern: the end of a meeting's name, which names nothing alone.
+    owned: bool,
     trim: Vec<Kind>,
 }
 
@@ -345,6 +347,7 @@ fn gazetteer(rules: &Rules, text: &str, chars: &CharIndex) -> Vec<Candidate> {
             Some(Candidate {
                 mention,
                 priority: 0,
+                owned: false,
                 trim: Vec::new(),
             })
         })
@@ -383,6 +386,7 @@ fn patterns(rules: &Rules, text: &str, chars: &CharIndex) -> Vec<Candidate> {
             out.push(Candidate {
                 mention,
                 priority: p.priority,
+                owned: p.owned,
                 trim: p.trim.clone(),
             });
         }
@@ -413,7 +417,9 @@ fn trim(candidates: &mut [Candidate], text: &str) {
     }
 }
 
-/// Longest first, then priority, then position; a candidate overlapping a chosen one is
+/// Longest first, then priority, then a mention that names something alone over the end of a
+/// meeting's name (`owned`: it is dropped unless an owner joins it, so winning the span would
+/// lose `举行会晤`'s meeting), then position; a candidate overlapping a chosen one is
 /// dropped. Occupied characters are marked, so this stays linear in the paragraph's length.
 fn select(mut candidates: Vec<Candidate>) -> Vec<Mention> {
     candidates.sort_by(|a, b| {
@@ -421,6 +427,7 @@ fn select(mut candidates: Vec<Candidate>) -> Vec<Mention> {
         len(b)
             .cmp(&len(a))
             .then(b.priority.cmp(&a.priority))
+            .then(a.owned.cmp(&b.owned))
             .then(a.mention.start.cmp(&b.mention.start))
     });
     let len = candidates.iter().map(|c| c.mention.end).max().unwrap_or(0);
