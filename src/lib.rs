@@ -143,7 +143,14 @@ fn resolve_anaphors(rules: &Rules, texts: &[&str], mentions: &mut [Vec<Mention>]
                         }
                     }
                 }
-                (t, Kind::Event) => events.push((word_of(m), t.clone())),
+                (t, Kind::Event) => {
+                    let word = word_of(m);
+                    // `本次峰会` after `…峰会开幕式` is the summit, which the ceremony names.
+                    if let Some(meeting) = rules.meeting_of_ceremony(&word) {
+                        events.push((meeting.to_string(), Target::Text(meeting.to_string())));
+                    }
+                    events.push((word, t.clone()));
+                }
                 (t, Kind::Document) => documents.push((word_of(m), t.clone())),
                 _ => {}
             }

@@ -343,6 +343,9 @@ pub struct Rules {
     /// Names of bilateral talks (`会谈`): a meeting word (`会议`, `峰会`) or `$event` does not
     /// refer back to them.
     pub talks: Option<Regex>,
+    /// A ceremony of a meeting (`中非合作论坛峰会开幕式`), whose group `meeting` names the meeting
+    /// itself: a meeting word after it (`本次峰会`) refers back to that meeting.
+    pub ceremony: Option<Regex>,
     /// Words that tell of a meeting held online: a document that has them gives no `heldIn`
     /// from where a participant sits.
     pub online: Option<Regex>,
@@ -378,6 +381,12 @@ impl Rules {
 
     fn any_pattern(&self, id: &str, test: impl Fn(&Pattern) -> bool) -> bool {
         self.patterns.iter().any(|p| p.id == id && test(p))
+    }
+
+    /// The meeting a ceremony of this name belongs to (the lexicon's `ceremony`).
+    pub fn meeting_of_ceremony<'a>(&self, name: &'a str) -> Option<&'a str> {
+        let caps = self.ceremony.as_ref()?.captures(name)?;
+        caps.name("meeting").map(|m| m.as_str())
     }
 
     /// Whether an event of this name is bilateral talks (the lexicon's `talks`).
@@ -495,6 +504,8 @@ struct RawFile {
     unnamed_meeting: Option<Spanned<String>>,
     /// Names of bilateral talks, which meeting words do not refer back to.
     talks: Option<Spanned<String>>,
+    /// A ceremony of a meeting, with the meeting's name as group `meeting`.
+    ceremony: Option<Spanned<String>>,
     /// Words that tell of a meeting held online (视频, 线上).
     online: Option<Spanned<String>>,
     /// Counts of parties and the one-character state names written before them (中俄双方).
@@ -639,6 +650,7 @@ struct Builder {
     event_global: Option<Regex>,
     unnamed_meeting: Option<Regex>,
     talks: Option<Regex>,
+    ceremony: Option<Regex>,
     online: Option<Regex>,
     list_gap: Option<String>,
     regional: Vec<(String, String)>,
@@ -754,6 +766,7 @@ fn compile(files: Vec<(String, String)>) -> Result<Rules, RulesError> {
         event_global: b.event_global,
         unnamed_meeting: b.unnamed_meeting,
         talks: b.talks,
+        ceremony: b.ceremony,
         online: b.online,
         regional: crate::normalize::Regional::new(&b.regional),
         parties: b.parties,
@@ -1037,6 +1050,9 @@ impl Builder {
         }
         if let Some(talks) = raw.talks.take() {
             self.talks = compile_regex(&talks, d);
+        }
+        if let Some(ceremony) = raw.ceremony.take() {
+            self.ceremony = compile_regex(&ceremony, d);
         }
         if let Some(plan) = raw.plan_sentence.take() {
             self.plan_sentence = compile_regex(&plan, d);
