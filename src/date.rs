@@ -231,6 +231,14 @@ impl RawDate {
                     }
                     _ => near,
                 };
+                // After a bare year (`2024年中非合作论坛峰会开幕式5日…举行`), the month is the
+                // document's, when the document is of that year.
+                let near = match near {
+                    Some(p) if p.month.is_none() => {
+                        ctx.document.filter(|d| d.year == p.year && d.month.is_some())
+                    }
+                    other => other,
+                };
                 (near?.year, near?.month)
             }
             (None, Relative::None, None) => return None,
@@ -434,6 +442,17 @@ mod tests {
                 "2019年6月17日至19日",
                 "2021-01-01",
                 &["2019年6月17日至19日=2019-06-17/2019-06-19"],
+            ),
+            // A bare day after a bare year: the document's month, in the document's year only.
+            (
+                "2024年中非合作论坛峰会开幕式5日上午在北京举行",
+                "2024-09-05",
+                &["2024年=2024", "5日=2024-09-05"],
+            ),
+            (
+                "2018年中非合作论坛北京峰会5日举行",
+                "2024-09-05",
+                &["2018年=2018"],
             ),
             (
                 "2019年12月30日至2020年1月2日举行",
