@@ -234,9 +234,9 @@ impl RawDate {
                 // After a bare year (`2024年中非合作论坛峰会开幕式5日…举行`), the month is the
                 // document's, when the document is of that year.
                 let near = match near {
-                    Some(p) if p.month.is_none() => {
-                        ctx.document.filter(|d| d.year == p.year && d.month.is_some())
-                    }
+                    Some(p) if p.month.is_none() => ctx
+                        .document
+                        .filter(|d| d.year == p.year && d.month.is_some()),
                     other => other,
                 };
                 (near?.year, near?.month)

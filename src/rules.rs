@@ -1253,6 +1253,9 @@ pub struct Lexicon<'a> {
     pub list_gap: Option<&'a str>,
 }
 
+/// The lexicon fragment that may follow each item of a tolerant list (a name's note).
+const LIST_ITEM_NOTE: &str = "list_item_note";
+
 /// Turns `{name:Type|Type}` and `{name:Type+}` slots into regex groups over placeholders.
 pub fn expand_slots(pattern: &str, lex: &Lexicon) -> Result<String, String> {
     let pattern = expand_words(pattern, lex.offices, lex.fragments);
@@ -1307,6 +1310,11 @@ pub fn expand_slots(pattern: &str, lex: &Lexicon) -> Result<String, String> {
                     // and an item may open with the status its person comes in (观察员国…).
                     let sep = format!("(?:{}|，|；)", alt(lex.separators));
                     let gap = format!("(?:{gap})");
+                    // A note after a name (`夏纳纳（Xanana Gusmão）`): the lexicon's fragment.
+                    let item = match lex.fragments.iter().find(|(k, _)| k == LIST_ITEM_NOTE) {
+                        Some((_, note)) => format!("{item}(?:{note})?"),
+                        None => item,
+                    };
                     let item = if lex.prefixes.is_empty() {
                         item
                     } else {
