@@ -75,6 +75,11 @@ impl Line {
     fn len(&self) -> usize {
         self.chars.len()
     }
+    fn ends_with_colon(&self) -> bool {
+        self.chars
+            .last()
+            .is_some_and(|(c, _)| matches!(c, '：' | ':'))
+    }
     fn ends_sentence(&self) -> bool {
         let mut rev = self
             .chars
@@ -175,11 +180,18 @@ fn classify(lines: &mut [Line], layout: &Layout, is_date_line: &dyn Fn(&str) -> 
         }
         let text = lines[i].text();
         let standalone = prev_ends;
+        // A signature block may open right after `声明如下：` in an excerpt.
+        let after_colon = i > 0
+            && lines[..i]
+                .iter()
+                .rev()
+                .find(|l| l.kind != LineKind::Blank)
+                .is_some_and(|l| l.ends_with_colon());
         let kind = if layout.page_markers.iter().any(|re| re.is_match(&text)) {
             LineKind::Marker
         } else if layout.datelines.iter().any(|re| re.is_match(&text)) || is_date_line(&text) {
             LineKind::Dateline
-        } else if standalone && is_signature(&lines[i]) {
+        } else if (standalone || after_colon) && is_signature(&lines[i]) {
             LineKind::Signature
         } else if !seen_text && is_title(&lines[i]) {
             LineKind::Title
@@ -393,6 +405,24 @@ mod tests {
         );
         assert_eq!(s.paragraphs[2].section.as_deref(), Some("经贸合作"));
         assert_eq!(s.paragraphs[0].section, None);
+    }
+
+    #[test]
+    fn signature_block_right_after_a_colon() {
+        let s = seg(
+            "成员国元首举行会议，声明如下：\n印度共和国总理 莫迪\n俄罗斯联邦总统 普京\n2020年11月10日\n",
+        );
+        let kinds: Vec<ParagraphKind> = s.paragraphs.iter().map(|p| p.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                ParagraphKind::Body,
+                ParagraphKind::Signature,
+                ParagraphKind::Signature,
+                ParagraphKind::DateLine
+            ]
+        );
+        assert_eq!(s.paragraphs[2].text, "俄罗斯联邦总统 普京");
     }
 
     #[test]
