@@ -143,6 +143,11 @@ fn resolve_anaphors(rules: &Rules, texts: &[&str], mentions: &mut [Vec<Mention>]
                         }
                     }
                 }
+                (Target::Text(label), Kind::Event)
+                    if let Some((_, t)) = short_name_of(rules, label, &events) =>
+                {
+                    m.target = t.clone();
+                }
                 (t, Kind::Event) => {
                     let word = word_of(m);
                     // `本次峰会` after `…峰会开幕式` is the summit, which the ceremony names.
@@ -157,6 +162,23 @@ fn resolve_anaphors(rules: &Rules, texts: &[&str], mentions: &mut [Vec<Mention>]
             true
         });
     }
+}
+
+/// A short name (`领袖会议`) that ends the name of a meeting named before (`亚太经济合作会议
+/// 经济领袖会议`) is that meeting, as news reports shorten it. A bare meeting word is an anaphor
+/// of its own (the lexicon's patterns), and talks are not shortened to.
+fn short_name_of<'a>(
+    rules: &Rules,
+    label: &str,
+    events: &'a [(String, Target)],
+) -> Option<&'a (String, Target)> {
+    let len = label.chars().count();
+    if !(3..=6).contains(&len) {
+        return None;
+    }
+    events.iter().rev().find(|(name, _)| {
+        name.chars().count() > len && name.ends_with(label) && !rules.is_talks(name)
+    })
 }
 
 /// The date line under the signature block, else the first full date of the first paragraph.
