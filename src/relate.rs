@@ -484,7 +484,9 @@ impl Match<'_, '_> {
             for s in &subjects {
                 for o in &objects {
                     if t.predicate == DATED {
-                        if let Node::Date(d) = o {
+                        if let Node::Date(d) = o
+                            && !starts_elsewhere(s, d.start)
+                        {
                             let day = |p: Point| Node::Date(DateValue { start: p, end: p });
                             out.push((
                                 s.clone(),
@@ -636,6 +638,20 @@ fn own_dates(rules: &Rules, nodes: &[Node]) -> Vec<Node> {
         .map(Node::Date)
         .into_iter()
         .collect()
+}
+
+/// Whether a meeting already known by its start date (`…会晤@2024-10-22`) would be dated to start
+/// on another day: a day within it (`普京23日主持会晤`) is not its start.
+fn starts_elsewhere(node: &Node, start: Point) -> bool {
+    let Node::Text {
+        date: Some(key), ..
+    } = node
+    else {
+        return false;
+    };
+    key.year != start.year
+        || key.month.zip(start.month).is_some_and(|(a, b)| a != b)
+        || key.day.zip(start.day).is_some_and(|(a, b)| a != b)
 }
 
 fn with_date(node: Node, date: Option<Point>) -> Node {
