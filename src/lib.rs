@@ -73,9 +73,9 @@ pub fn extract(rules: &Rules, document: Document) -> Extraction {
     }
     resolve_anaphors(rules, &texts, &mut mentions);
     let mut facts = Vec::new();
-    let mut last_event = None;
+    let mut context = relate::Context::default();
     for (i, p) in segmented.paragraphs.iter().enumerate() {
-        facts.extend(relate::relate(rules, p, i, &mentions[i], &mut last_event));
+        facts.extend(relate::relate(rules, p, i, &mentions[i], &mut context));
     }
     let clean: String = segmented
         .paragraphs

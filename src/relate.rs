@@ -68,16 +68,27 @@ pub struct Fact {
     pub role: Option<String>,
 }
 
-/// Facts of one paragraph. Datelines and date lines give none. `last_event` is the last event
-/// named before the paragraph (the `$event` of its first sentence); it is updated to the last
-/// one named in it.
+/// What a paragraph takes over from the paragraphs before it.
+#[derive(Default)]
+pub struct Context {
+    /// The last event named before the paragraph (the `$event` of its first sentence).
+    pub last_event: Option<Node>,
+    /// The subject the last paragraph opened with (`成员国`): a paragraph that may continue it
+    /// (`Paragraph::may_continue`: a print copy's line of full width ended with `。`) and opens
+    /// without one goes on with it.
+    pub subject: Vec<Node>,
+}
+
+/// Facts of one paragraph. Datelines and date lines give none. `context` is updated to the
+/// last event named and the last subject opened with in it.
 pub fn relate(
     rules: &Rules,
     paragraph: &Paragraph,
     index: usize,
     mentions: &[Mention],
-    last_event: &mut Option<Node>,
+    context: &mut Context,
 ) -> Vec<Fact> {
+    let last_event = &mut context.last_event;
     let scope = match paragraph.kind {
         ParagraphKind::Body => Scope::Body,
         ParagraphKind::Signature => Scope::Signature,
@@ -86,7 +97,10 @@ pub fn relate(
     let chars: Vec<char> = paragraph.text.chars().collect();
     let mut facts = Vec::new();
     let mut next = 0;
-    let mut inherited = Vec::new();
+    if !paragraph.may_continue {
+        context.subject.clear();
+    }
+    let inherited = &mut context.subject;
     for (s, range) in paragraph.sentences.iter().enumerate() {
         // Mentions and sentences are both in text order: one pass over the mentions.
         while next < mentions.len() && mentions[next].start < range.start {
@@ -129,7 +143,7 @@ pub fn relate(
             found.retain(|(_, p, ..)| KEPT_IN_PLANS.contains(&p.as_str()));
         }
         if let Some(subject) = sentence.opening_subject(rules) {
-            inherited = subject;
+            *inherited = subject;
         }
         // A meeting only referred to (`落实新德里峰会共识`) is not the meeting the text goes on
         // about: `$event` moves to the last meeting that takes part in a fact of the sentence.

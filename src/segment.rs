@@ -43,6 +43,9 @@ pub struct Paragraph {
     pub origin: Vec<usize>,
     /// Sentences as character ranges of `text`.
     pub sentences: Vec<Range<usize>>,
+    /// The paragraph before ended where a wrapped line of full width ended with `。`: the break
+    /// may be no paragraph break at all, only the end of a printed line.
+    pub may_continue: bool,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -95,13 +98,15 @@ impl Line {
 /// belong to the rules, not to this module.
 pub fn segment(n: &Normalized, layout: &Layout, is_date_line: &dyn Fn(&str) -> bool) -> Segmented {
     let mut lines = split_lines(n);
-    classify(&mut lines, layout, is_date_line);
-    let wrapped = is_wrapped(&lines);
+    let width = wrap_width(&lines);
+    classify(&mut lines, layout, is_date_line, width);
+    let wrapped = is_wrapped(&lines, width);
     let mut b = Paragraphs {
         out: Segmented::default(),
         section: None,
         n,
         layout,
+        may_continue: false,
     };
     let mut current: Vec<(char, usize)> = Vec::new();
     for line in &lines {
@@ -110,6 +115,7 @@ pub fn segment(n: &Normalized, layout: &Layout, is_date_line: &dyn Fn(&str) -> b
             LineKind::Title => b.out.title = Some(line.text()),
             LineKind::Heading => {
                 b.flush(&mut current, ParagraphKind::Body);
+                b.may_continue = false;
                 b.section = Some(line.text());
             }
             LineKind::Signature | LineKind::Dateline => {
@@ -127,6 +133,7 @@ pub fn segment(n: &Normalized, layout: &Layout, is_date_line: &dyn Fn(&str) -> b
                 current.extend_from_slice(&line.chars);
                 if !wrapped || line.ends_sentence() {
                     b.flush(&mut current, ParagraphKind::Body);
+                    b.may_continue = wrapped && width == Some(line.len());
                 }
             }
         }
@@ -141,6 +148,8 @@ struct Paragraphs<'a> {
     section: Option<String>,
     n: &'a Normalized,
     layout: &'a Layout,
+    /// The next paragraph may continue the one just flushed (see `Paragraph::may_continue`).
+    may_continue: bool,
 }
 
 fn split_lines(n: &Normalized) -> Vec<Line> {
@@ -171,7 +180,30 @@ fn trimmed(mut chars: Vec<(char, usize)>) -> Line {
     Line { chars, kind }
 }
 
-fn classify(lines: &mut [Line], layout: &Layout, is_date_line: &dyn Fn(&str) -> bool) {
+/// The width a print layout wraps its lines at: the most frequent length of the lines that end
+/// no sentence, when at least a third of them (and three) have it. A line of that width is a
+/// piece of a paragraph, never a title or heading, however short the column
+/// (`成员国高度评价上海合`).
+fn wrap_width(lines: &[Line]) -> Option<usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    let mut total = 0;
+    for l in lines
+        .iter()
+        .filter(|l| l.kind != LineKind::Blank && !l.ends_sentence())
+    {
+        *counts.entry(l.len()).or_insert(0usize) += 1;
+        total += 1;
+    }
+    let (&width, &n) = counts.iter().max_by_key(|&(len, n)| (*n, *len))?;
+    (n >= 3 && n * 3 >= total && width >= 6).then_some(width)
+}
+
+fn classify(
+    lines: &mut [Line],
+    layout: &Layout,
+    is_date_line: &dyn Fn(&str) -> bool,
+    width: Option<usize>,
+) {
     let mut seen_text = false;
     let mut prev_ends = true;
     for i in 0..lines.len() {
@@ -179,7 +211,8 @@ fn classify(lines: &mut [Line], layout: &Layout, is_date_line: &dyn Fn(&str) -> 
             continue;
         }
         let text = lines[i].text();
-        let standalone = prev_ends;
+        let piece = width == Some(lines[i].len());
+        let standalone = prev_ends && !piece;
         // A signature block may open right after `声明如下：` in an excerpt.
         let after_colon = i > 0
             && lines[..i]
@@ -189,11 +222,15 @@ fn classify(lines: &mut [Line], layout: &Layout, is_date_line: &dyn Fn(&str) -> 
                 .is_some_and(|l| l.ends_with_colon());
         let kind = if layout.page_markers.iter().any(|re| re.is_match(&text)) {
             LineKind::Marker
+        } else if piece && !prev_ends {
+            // Mid-paragraph, a line of full width goes on with the text, even when it holds
+            // only a date (`2020年10月29日` of `…积极评价` / `2020年10月29日` / `至31日在…`).
+            LineKind::Text
         } else if layout.datelines.iter().any(|re| re.is_match(&text)) || is_date_line(&text) {
             LineKind::Dateline
-        } else if (standalone || after_colon) && is_signature(&lines[i]) {
+        } else if (prev_ends || after_colon) && is_signature(&lines[i]) {
             LineKind::Signature
-        } else if !seen_text && is_title(&lines[i]) {
+        } else if !seen_text && !piece && is_title(&lines[i]) {
             LineKind::Title
         } else if standalone && is_heading(&lines[i], layout) && has_text_after(lines, i) {
             LineKind::Heading
@@ -245,10 +282,12 @@ fn has_text_after(lines: &[Line], i: usize) -> bool {
 
 /// Text lines mostly ending without a terminal mean the print layout: lines are wrapped and
 /// must be joined; otherwise each line is a paragraph.
-fn is_wrapped(lines: &[Line]) -> bool {
+fn is_wrapped(lines: &[Line], width: Option<usize>) -> bool {
+    // Narrow columns (a newspaper's 12 characters) count as long lines too.
+    let long_line = width.map_or(15, |w| w.min(15));
     let long: Vec<&Line> = lines
         .iter()
-        .filter(|l| l.kind == LineKind::Text && l.len() >= 15)
+        .filter(|l| l.kind == LineKind::Text && l.len() >= long_line)
         .collect();
     let open = long.iter().filter(|l| !l.ends_sentence()).count();
     !long.is_empty() && open * 10 >= long.len() * 3
@@ -284,6 +323,7 @@ impl Paragraphs<'_> {
             text,
             origin,
             sentences,
+            may_continue: std::mem::take(&mut self.may_continue),
         });
     }
 }
