@@ -387,7 +387,7 @@ fn hard_wrapped(text: &str, width: usize, seed: u64) -> String {
         state = state
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        (state >> 33) % 20 == 0
+        (state >> 33).is_multiple_of(20)
     };
     let mut out = String::new();
     for line in text.lines() {
