@@ -551,7 +551,7 @@ struct RawEntity {
 #[serde(deny_unknown_fields)]
 struct RawLabels {
     zh: Option<Spanned<String>>,
-    en: Option<String>,
+    en: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -727,8 +727,11 @@ struct Builder {
     pending_blockers: Vec<(String, Site)>,
     /// Each entity's `country`, checked once every entity is read.
     pending_countries: Vec<(usize, String, Site)>,
-    /// Where each entity's surfaces are written, parallel to `entities`.
-    forms: Vec<Vec<(String, Site)>>,
+    /// Where each entity's surfaces are written (and whether as an alias), parallel to
+    /// `entities`.
+    forms: Vec<Vec<(String, Site, bool)>>,
+    /// Each English label given, checked once every entity is read.
+    pending_english: Vec<(usize, String, Site)>,
     /// Where each surface was first bound, parallel to `surfaces`.
     surface_sites: Vec<Site>,
     /// The kinds of mention something makes (an entity, a pattern, a group word, a rule that
@@ -921,6 +924,7 @@ pub fn load(files: Vec<(String, String)>) -> (Option<Rules>, Vec<Diagnostic>) {
     b.resolve_groups(&mut errors);
     b.resolve_initials(&mut errors);
     b.resolve_countries(&mut errors);
+    b.resolve_english(&mut errors);
     for (text, site) in std::mem::take(&mut b.pending_blockers) {
         b.add_surface(&text, Surface::Blocker, &mut errors, &site);
     }
@@ -1010,14 +1014,17 @@ fn organisation_automaton(
 impl Builder {
     fn add_entity(&mut self, raw: RawEntity, d: &mut Diagnostics) {
         let key = raw.id.get_ref().clone();
-        if key.is_empty()
+        if !key.starts_with(|c: char| c.is_ascii_lowercase())
             || !key
                 .bytes()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
         {
             return d.error(
                 raw.id.span(),
-                format_args!("entity id {key:?} must be lower-case ASCII letters, digits and _"),
+                format_args!(
+                    "entity id {key:?} must be lower-case ASCII letters, digits and _, \
+                     starting with a letter"
+                ),
                 "ids are keys such as `uzb` or `xi_jinping`; the name goes in labels.zh",
             );
         }
@@ -1037,10 +1044,9 @@ impl Builder {
             None => None,
         };
         if let Some(w) = &raw.wikidata {
-            let ok = w
-                .get_ref()
-                .strip_prefix('Q')
-                .is_some_and(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()));
+            let ok = w.get_ref().strip_prefix('Q').is_some_and(|n| {
+                !n.starts_with('0') && !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit())
+            });
             if !ok {
                 return d.error(
                     w.span(),
@@ -1075,7 +1081,7 @@ impl Builder {
             key,
             kind,
             zh: zh.get_ref().clone(),
-            en: raw.labels.en.clone(),
+            en: raw.labels.en.as_ref().map(|en| en.get_ref().clone()),
             aliases: aliases.collect(),
             wikidata: raw.wikidata.as_ref().map(|w| w.get_ref().clone()),
             country: None,
@@ -1086,14 +1092,39 @@ impl Builder {
 
     /// Keeps where each surface and the `country` of an entry are written.
     fn note_forms(&mut self, i: usize, raw: &RawEntity, d: &mut Diagnostics) {
-        for a in raw.labels.zh.iter().chain(&raw.aliases) {
-            if !self.forms[i].iter().any(|(f, _)| f == a.get_ref()) {
-                self.forms[i].push((a.get_ref().clone(), d.site(a.span())));
+        if let Some(zh) = &raw.labels.zh
+            && !self.forms[i].iter().any(|(f, ..)| f == zh.get_ref())
+        {
+            self.forms[i].push((zh.get_ref().clone(), d.site(zh.span()), false));
+        }
+        for a in &raw.aliases {
+            match self.forms[i].iter().find(|(f, ..)| f == a.get_ref()) {
+                Some((_, first, true)) => d.warning(
+                    a.span(),
+                    format_args!("alias {:?} is already given at {first}", a.get_ref()),
+                    "give each alias once",
+                ),
+                Some(_) => {}
+                None => self.forms[i].push((a.get_ref().clone(), d.site(a.span()), true)),
             }
         }
+        if let Some(en) = &raw.labels.en {
+            self.pending_english
+                .push((i, en.get_ref().clone(), d.site(en.span())));
+        }
         if let Some(c) = &raw.country {
-            if self.entities[i].country.is_none() {
-                self.entities[i].country = Some(c.get_ref().clone());
+            match &self.entities[i].country {
+                None => self.entities[i].country = Some(c.get_ref().clone()),
+                Some(old) if old != c.get_ref() => d.error(
+                    c.span(),
+                    format_args!(
+                        "entity {:?} already has the country {old:?}",
+                        self.entities[i].key
+                    ),
+                    "entries of one id merge: a later entry may add aliases and fill gaps, \
+                     not change what an earlier one says",
+                ),
+                Some(_) => {}
             }
             self.pending_countries
                 .push((i, c.get_ref().clone(), d.site(c.span())));
@@ -1124,7 +1155,7 @@ impl Builder {
                 merge_hint,
             );
         }
-        match (&raw.labels.en, &e.en) {
+        match (raw.labels.en.as_ref().map(|en| en.get_ref()), &e.en) {
             (Some(new), Some(old)) if new != old => d.error(
                 raw.id.span(),
                 format_args!("entity {key:?} already has the English label {old:?}"),
@@ -1203,17 +1234,50 @@ impl Builder {
             for f in forms {
                 let site = self.forms[i]
                     .iter()
-                    .find(|(g, _)| *g == f)
-                    .map(|(_, s)| s.clone())
+                    .find(|(g, ..)| *g == f)
+                    .map(|(_, s, _)| s.clone())
                     .expect("every form of an entity has its place");
                 self.add_surface(&f, Surface::Entity(i), out, &site);
             }
         }
     }
 
-    /// A `country` must be the id of a state: anything else would give no `acc:country`.
+    /// Two entities with one English label cannot be told apart in English output.
+    fn resolve_english(&mut self, out: &mut Vec<Diagnostic>) {
+        let mut first: HashMap<String, (usize, Site)> = HashMap::new();
+        for (i, en, site) in std::mem::take(&mut self.pending_english) {
+            match first.get(&en) {
+                Some((j, at)) if *j != i => site.push(
+                    out,
+                    Severity::Warning,
+                    format_args!(
+                        "English label {en:?} is already the label of entity {:?} at {at}",
+                        self.entities[*j].key
+                    ),
+                    "give each entity an English label of its own",
+                ),
+                Some(_) => {}
+                None => {
+                    first.insert(en, (i, site));
+                }
+            }
+        }
+    }
+
+    /// A `country` must be the id of a state, and only a city, place or person has one:
+    /// anything else would give no `acc:country`.
     fn resolve_countries(&mut self, out: &mut Vec<Diagnostic>) {
         for (i, key, site) in std::mem::take(&mut self.pending_countries) {
+            let own = self.entities[i].kind;
+            if ![Kind::City, Kind::Place, Kind::Person].contains(&own) {
+                site.push(
+                    out,
+                    Severity::Error,
+                    format_args!("a {own} has no country"),
+                    "only a City, a Place or a Person has a country",
+                );
+                continue;
+            }
             let kind = self.by_key.get(&key).map(|&c| self.entities[c].kind);
             if kind == Some(Kind::State) {
                 continue;

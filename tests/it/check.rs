@@ -23,7 +23,7 @@ labels = { zh = "中国" }
 [[entity]]
 id = "beijing"
 type = "City"
-labels = { zh = "北京" }
+labels = { zh = "北京", en = "Beijing" }
 country = "chn"
 
 [[entity]]
@@ -543,4 +543,58 @@ fn a_missing_rules_folder_is_no_check_result() {
         stderr(&out)
     );
     assert!(!Path::new(&tmp.path().join("nowhere")).exists());
+}
+
+#[test]
+fn what_the_gazetteers_entries_must_agree_on() {
+    check(
+        &[
+            (
+                "a.toml",
+                r#"
+[[entity]]
+id = "_x"
+type = "City"
+labels = { zh = "某城" }
+
+[[entity]]
+id = "qingdao"
+type = "City"
+labels = { zh = "青岛", en = "Beijing" }
+aliases = ["青岛市", "青岛市"]
+country = "chn"
+
+[[entity]]
+id = "kaz"
+type = "State"
+labels = { zh = "哈萨克斯坦" }
+wikidata = "Q0"
+
+[[entity]]
+id = "rus"
+type = "State"
+labels = { zh = "俄罗斯" }
+country = "chn"
+"#,
+            ),
+            (
+                "b.toml",
+                r#"
+[[entity]]
+id = "qingdao"
+country = "rus"
+"#,
+            ),
+        ],
+        1,
+        r#"
+rules/a.toml:3:6: error: entity id "_x" must be lower-case ASCII letters, digits and _, starting with a letter
+rules/a.toml:11:19: warning: alias "青岛市" is already given at rules/a.toml:11:12
+rules/a.toml:18:12: error: wikidata id "Q0" is not of the form Q123
+rules/a.toml:24:11: error: a State has no country
+rules/b.toml:4:11: error: entity "qingdao" already has the country "chn"
+rules/base.toml:10:28: warning: English label "Beijing" is already the label of entity "qingdao" at rules/a.toml:10:28
+4 errors, 2 warnings in 3 files
+"#,
+    );
 }
