@@ -628,9 +628,21 @@ struct Diagnostics<'a> {
     file: &'a str,
     content: &'a str,
     out: &'a mut Vec<Diagnostic>,
+    /// The last place asked for (offset, line, column): places come mostly in file order,
+    /// so each is counted from the one before, not from the start of the file.
+    cursor: std::cell::Cell<(usize, usize, usize)>,
 }
 
-impl Diagnostics<'_> {
+impl<'a> Diagnostics<'a> {
+    fn new(file: &'a str, content: &'a str, out: &'a mut Vec<Diagnostic>) -> Self {
+        Diagnostics {
+            file,
+            content,
+            out,
+            cursor: std::cell::Cell::new((0, 1, 1)),
+        }
+    }
+
     fn error(&mut self, span: Span, message: impl fmt::Display, hint: impl fmt::Display) {
         self.site(span)
             .push(self.out, Severity::Error, message, hint);
@@ -642,7 +654,22 @@ impl Diagnostics<'_> {
     }
 
     fn site(&self, span: Span) -> Site {
-        let (line, column) = line_col(self.content, span.start);
+        let offset = span.start.min(self.content.len());
+        let (from, mut line, mut column) = match self.cursor.get() {
+            (at, line, column) if at <= offset && self.content.is_char_boundary(at) => {
+                (at, line, column)
+            }
+            _ => (0, 1, 1),
+        };
+        for c in self.content[from..offset].chars() {
+            if c == '\n' {
+                line += 1;
+                column = 1;
+            } else {
+                column += 1;
+            }
+        }
+        self.cursor.set((offset, line, column));
         Site {
             file: self.file.to_string(),
             line,
@@ -787,11 +814,12 @@ fn take_each<T: serde::de::DeserializeOwned>(
     let Some(k) = table.keys().find(|k| k.get_ref() == key).cloned() else {
         return Vec::new();
     };
-    let Some(toml::de::DeValue::Array(items)) = table.get(&k).map(|v| v.get_ref()) else {
+    if !table.get(&k).is_some_and(|v| v.get_ref().is_array()) {
+        return Vec::new();
+    }
+    let Some(toml::de::DeValue::Array(items)) = table.remove(&k).map(|v| v.into_inner()) else {
         return Vec::new();
     };
-    let items = items.to_vec();
-    table.remove(&k);
     items
         .into_iter()
         .filter_map(
@@ -848,11 +876,7 @@ pub fn load(files: Vec<(String, String)>) -> (Option<Rules>, Vec<Diagnostic>) {
         hasher.update(path.as_bytes());
         hasher.update([0]);
         hasher.update(content.as_bytes());
-        let mut d = Diagnostics {
-            file: path,
-            content,
-            out: &mut errors,
-        };
+        let mut d = Diagnostics::new(path, content, &mut errors);
         if let Some(raw) = parse_file(&mut d) {
             parsed.push((path, content, raw));
         }
@@ -868,11 +892,7 @@ pub fn load(files: Vec<(String, String)>) -> (Option<Rules>, Vec<Diagnostic>) {
     // only add to an entity defined elsewhere wait until every definition is read.
     let mut overlays = Vec::new();
     for (path, content, raw) in &mut parsed {
-        let mut d = Diagnostics {
-            file: path,
-            content,
-            out: &mut errors,
-        };
+        let mut d = Diagnostics::new(path, content, &mut errors);
         let mut in_file: HashMap<String, Site> = HashMap::new();
         for e in std::mem::take(&mut raw.entity) {
             let site = d.site(e.id.span());
@@ -895,30 +915,18 @@ pub fn load(files: Vec<(String, String)>) -> (Option<Rules>, Vec<Diagnostic>) {
         }
     }
     for (path, content, e) in overlays {
-        let mut d = Diagnostics {
-            file: path,
-            content,
-            out: &mut errors,
-        };
+        let mut d = Diagnostics::new(path, content, &mut errors);
         b.add_entity(e, &mut d);
     }
     for (path, content, raw) in &mut parsed {
-        let mut d = Diagnostics {
-            file: path,
-            content,
-            out: &mut errors,
-        };
+        let mut d = Diagnostics::new(path, content, &mut errors);
         b.add_lexicon(raw, &mut d);
     }
     b.offices
         .sort_by(|a, b| b.chars().count().cmp(&a.chars().count()).then(a.cmp(b)));
     b.producible = producible_kinds(&b, parsed.iter().map(|(_, _, raw)| raw));
     for (path, content, raw) in &mut parsed {
-        let mut d = Diagnostics {
-            file: path,
-            content,
-            out: &mut errors,
-        };
+        let mut d = Diagnostics::new(path, content, &mut errors);
         b.add_rules(std::mem::take(raw), &mut d);
     }
     b.resolve_groups(&mut errors);
@@ -1944,7 +1952,7 @@ fn compile_relation(
     } else {
         warn_unfillable(&r, lex, producible, d);
     }
-    let (line, _) = line_col(d.content, r.id.span().start);
+    let line = d.site(r.id.span()).line;
     Some(Relation {
         place: format!("{}:{line}", d.file),
         id: r.id.into_inner(),
