@@ -43,26 +43,6 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    /// An error or warning at the byte `offset` of `content`, the text of `file`.
-    pub fn at(
-        file: &str,
-        content: &str,
-        offset: usize,
-        severity: Severity,
-        message: impl fmt::Display,
-        hint: impl fmt::Display,
-    ) -> Diagnostic {
-        let (line, column) = rules::line_col(content, offset);
-        Diagnostic {
-            file: file.to_string(),
-            line,
-            column,
-            severity,
-            message: message.to_string(),
-            hint: hint.to_string(),
-        }
-    }
-
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }

@@ -714,14 +714,6 @@ impl fmt::Display for Site {
     }
 }
 
-/// One-based line and column (in characters) of a byte offset.
-pub fn line_col(content: &str, offset: usize) -> (usize, usize) {
-    let before = &content[..offset.min(content.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
-}
-
 #[derive(Default)]
 struct Builder {
     entities: Vec<Entity>,
