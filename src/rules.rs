@@ -1556,7 +1556,10 @@ impl Builder {
             p.regex.span(),
             expand_words(p.regex.get_ref(), &self.offices, &self.fragments),
         );
-        let reject = p.reject.as_ref().and_then(|r| compile_regex(r, d));
+        let reject = p
+            .reject
+            .as_ref()
+            .and_then(|r| compile_filter(r, "reject", d));
         if let Some(regex) = compile_regex(&source, d) {
             if never_matches(source.get_ref()) {
                 d.error(p.regex.span(), NEVER_MATCHES, NEVER_MATCHES_HINT);
@@ -1593,6 +1596,26 @@ fn compile_regex(source: &Spanned<String>, d: &mut Diagnostics) -> Option<Regex>
             None
         }
     }
+}
+
+/// An `exclude` or `reject` regex: one that matches the empty string (`将|`, a stray `|`)
+/// matches every text, so the rule it filters never gives anything.
+fn compile_filter(source: &Spanned<String>, key: &str, d: &mut Diagnostics) -> Option<Regex> {
+    let re = compile_regex(source, d)?;
+    // An empty match with no `^`, `$` or `\b` to hold it is found in every text.
+    let everything = regex_syntax::parse(source.get_ref()).is_ok_and(|hir| {
+        let p = hir.properties();
+        p.minimum_len() == Some(0) && p.look_set().is_empty()
+    });
+    if everything {
+        d.error(
+            source.span(),
+            format_args!("{key} matches every text, so the rule never gives anything"),
+            "it matches the empty string: look for an empty alternative (a stray `|`) or a `?`/`*` \
+             over all of it",
+        );
+    }
+    Some(re)
 }
 
 /// The regex crate's message without the pattern it repeats (the place says where).
@@ -1893,7 +1916,10 @@ fn compile_relation(
             facts.push(t);
         }
     }
-    let exclude = r.exclude.as_ref().and_then(|e| compile_regex(e, d));
+    let exclude = r
+        .exclude
+        .as_ref()
+        .and_then(|e| compile_filter(e, "exclude", d));
     let mut reject = Vec::new();
     for (slot, re) in &r.reject {
         if !names.contains(&slot.as_str()) {
@@ -1902,7 +1928,7 @@ fn compile_relation(
                 format_args!("reject: slot {slot:?} is not in the pattern"),
                 "reject is keyed by a group of the pattern",
             );
-        } else if let Some(re) = compile_regex(re, d) {
+        } else if let Some(re) = compile_filter(re, "reject", d) {
             reject.push((slot.clone(), re));
         }
     }

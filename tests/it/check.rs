@@ -368,6 +368,22 @@ facts = ["s opposes o"]
 id = "maybe-topics"
 pattern = '{s:State}反对(?:{o:Topic}|{o2:Organization})'
 facts = ["s opposes o", "s opposes o2"]
+
+[[relation]]
+id = "filters"
+pattern = '{s:State}支持(?P<o>[^，。]{2,9}会议)'
+create = { o = "Event" }
+facts = ["s supports o"]
+exclude = '将|'
+reject = { o = '(?:第.次)?' }
+
+[[relation]]
+id = "anchored-filters"
+pattern = '{s:State}支持(?P<o>[^，。]{2,9}会议)'
+create = { o = "Event" }
+facts = ["s supports o"]
+exclude = '^$'
+reject = { o = '^(?:会议)?$' }
 "#,
         )],
         1,
@@ -375,7 +391,9 @@ facts = ["s opposes o", "s opposes o2"]
 rules/a.toml:5:9: error: this pattern can never match
 rules/a.toml:9:11: error: unknown named list {no_such_list}
 rules/a.toml:14:11: warning: this rule can never match: nothing makes mentions of type Topic
-2 errors, 1 warning in 2 files
+rules/a.toml:27:11: error: exclude matches every text, so the rule never gives anything
+rules/a.toml:28:16: error: reject matches every text, so the rule never gives anything
+4 errors, 1 warning in 2 files
 "#,
     );
 }
