@@ -16,7 +16,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 
-use crate::check::{Diagnostic, Severity};
+use crate::check::{self, Diagnostic, Severity};
 
 /// The rule files compiled into the binary (`rules/` at build time).
 const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
@@ -601,22 +601,22 @@ struct RawLayout {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawRelation {
-    id: Spanned<String>,
-    pattern: Spanned<String>,
-    facts: Vec<Spanned<String>>,
+pub(crate) struct RawRelation {
+    pub(crate) id: Spanned<String>,
+    pub(crate) pattern: Spanned<String>,
+    pub(crate) facts: Vec<Spanned<String>>,
     #[serde(default)]
-    create: BTreeMap<String, Spanned<String>>,
-    exclude: Option<Spanned<String>>,
+    pub(crate) create: BTreeMap<String, Spanned<String>>,
+    pub(crate) exclude: Option<Spanned<String>>,
     #[serde(default)]
-    reject: BTreeMap<String, Spanned<String>>,
-    role: Option<Spanned<String>>,
-    replace: Option<Spanned<String>>,
-    scope: Option<Spanned<String>>,
+    pub(crate) reject: BTreeMap<String, Spanned<String>>,
+    pub(crate) role: Option<Spanned<String>>,
+    pub(crate) replace: Option<Spanned<String>>,
+    pub(crate) scope: Option<Spanned<String>>,
     #[serde(default)]
-    examples: Vec<Example>,
+    pub(crate) examples: Vec<Example>,
     #[serde(default)]
-    counterexamples: Vec<String>,
+    pub(crate) counterexamples: Vec<String>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -624,7 +624,7 @@ struct RawRelation {
 
 /// Collects the diagnostics of one file with their place, so one run reports every problem
 /// at once.
-struct Diagnostics<'a> {
+pub(crate) struct Diagnostics<'a> {
     file: &'a str,
     content: &'a str,
     out: &'a mut Vec<Diagnostic>,
@@ -643,17 +643,27 @@ impl<'a> Diagnostics<'a> {
         }
     }
 
-    fn error(&mut self, span: Span, message: impl fmt::Display, hint: impl fmt::Display) {
+    pub(crate) fn error(
+        &mut self,
+        span: Span,
+        message: impl fmt::Display,
+        hint: impl fmt::Display,
+    ) {
         self.site(span)
             .push(self.out, Severity::Error, message, hint);
     }
 
-    fn warning(&mut self, span: Span, message: impl fmt::Display, hint: impl fmt::Display) {
+    pub(crate) fn warning(
+        &mut self,
+        span: Span,
+        message: impl fmt::Display,
+        hint: impl fmt::Display,
+    ) {
         self.site(span)
             .push(self.out, Severity::Warning, message, hint);
     }
 
-    fn site(&self, span: Span) -> Site {
+    pub(crate) fn site(&self, span: Span) -> Site {
         let offset = span.start.min(self.content.len());
         let (from, mut line, mut column) = match self.cursor.get() {
             (at, line, column) if at <= offset && self.content.is_char_boundary(at) => {
@@ -678,12 +688,12 @@ impl<'a> Diagnostics<'a> {
     }
 }
 
-type Span = std::ops::Range<usize>;
+pub(crate) type Span = std::ops::Range<usize>;
 
 /// A place in a rule file, kept for problems found once every file is read (a surface bound
 /// to two entities, a `country` no state has).
 #[derive(Clone, Debug)]
-struct Site {
+pub(crate) struct Site {
     file: String,
     line: usize,
     column: usize,
@@ -1549,7 +1559,7 @@ impl Builder {
                 ),
             }
         }
-        if !check_words(&p.regex, &self.offices, &self.fragments, d) {
+        if !check::check_words(&p.regex, &self.offices, &self.fragments, d) {
             return;
         }
         let source = Spanned::new(
@@ -1561,8 +1571,12 @@ impl Builder {
             .as_ref()
             .and_then(|r| compile_filter(r, "reject", d));
         if let Some(regex) = compile_regex(&source, d) {
-            if never_matches(source.get_ref()) {
-                d.error(p.regex.span(), NEVER_MATCHES, NEVER_MATCHES_HINT);
+            if check::never_matches(source.get_ref()) {
+                d.error(
+                    p.regex.span(),
+                    check::NEVER_MATCHES,
+                    check::NEVER_MATCHES_HINT,
+                );
             }
             self.patterns.push(Pattern {
                 id: p.id.into_inner(),
@@ -1602,12 +1616,7 @@ fn compile_regex(source: &Spanned<String>, d: &mut Diagnostics) -> Option<Regex>
 /// matches every text, so the rule it filters never gives anything.
 fn compile_filter(source: &Spanned<String>, key: &str, d: &mut Diagnostics) -> Option<Regex> {
     let re = compile_regex(source, d)?;
-    // An empty match with no `^`, `$` or `\b` to hold it is found in every text.
-    let everything = regex_syntax::parse(source.get_ref()).is_ok_and(|hir| {
-        let p = hir.properties();
-        p.minimum_len() == Some(0) && p.look_set().is_empty()
-    });
-    if everything {
+    if check::matches_everything(source.get_ref()) {
         d.error(
             source.span(),
             format_args!("{key} matches every text, so the rule never gives anything"),
@@ -1630,29 +1639,6 @@ fn regex_message(e: &regex::Error) -> String {
     last.strip_prefix("error: ").unwrap_or(&last).to_string()
 }
 
-/// Whether no text at all matches this regex (an empty class, an empty named list on every
-/// path): decided on the parsed regex, before any text is seen.
-fn never_matches(regex: &str) -> bool {
-    regex_syntax::parse(regex).is_ok_and(|hir| !can_match(&hir))
-}
-
-/// Whether some text matches: every part of a sequence can, or one branch of an alternation.
-/// (regex-syntax's `minimum_len` gives up on an alternation with one empty branch.)
-fn can_match(hir: &regex_syntax::hir::Hir) -> bool {
-    use regex_syntax::hir::HirKind;
-    match hir.kind() {
-        HirKind::Empty | HirKind::Literal(_) | HirKind::Look(_) => true,
-        HirKind::Class(c) => c.minimum_len().is_some(),
-        HirKind::Repetition(r) => r.min == 0 || can_match(&r.sub),
-        HirKind::Capture(c) => can_match(&c.sub),
-        HirKind::Concat(parts) => parts.iter().all(can_match),
-        HirKind::Alternation(branches) => branches.iter().any(can_match),
-    }
-}
-
-const NEVER_MATCHES: &str = "this pattern can never match";
-const NEVER_MATCHES_HINT: &str =
-    "every way through it needs something that matches nothing (an empty class or named list)";
 const REGEX_HINT: &str = "the syntax is Rust's regex crate's (docs.rs/regex); escape ( ) [ ] { } \
                           with \\ to match them as written";
 const TYPES_HINT: &str = "types are State, City, Place, Organization, Person, Document, \
@@ -1660,81 +1646,13 @@ const TYPES_HINT: &str = "types are State, City, Place, Organization, Person, Do
 const ENTITY_TYPES_HINT: &str = "entity types are State, City, Place, Organization, Person, \
                                  Document, Initiative, Event and Topic";
 
-/// Checks the `{name}` references of a regex: each must be a fragment of the lexicon or
-/// `{offices}`, and a named list that is empty is worth a warning. False when one is unknown.
-fn check_words(
-    source: &Spanned<String>,
-    offices: &[String],
-    fragments: &[(String, String)],
-    d: &mut Diagnostics,
-) -> bool {
-    let mut ok = true;
-    for name in word_references(source.get_ref()) {
-        if name == "offices" {
-            if offices.is_empty() {
-                d.warning(
-                    source.span(),
-                    "named list {offices} is empty: no office matches it",
-                    "add [[office]] entries to the lexicon, or take {offices} out",
-                );
-            }
-        } else if let Some((_, text)) = fragments.iter().find(|(n, _)| *n == name) {
-            if text.is_empty() {
-                d.warning(
-                    source.span(),
-                    format_args!("fragment {{{name}}} is empty"),
-                    "give the fragment its text in [fragments], or take it out of the pattern",
-                );
-            }
-        } else {
-            ok = false;
-            let known: Vec<String> = fragments.iter().map(|(n, _)| format!("{{{n}}}")).collect();
-            d.error(
-                source.span(),
-                format_args!("unknown named list {{{name}}}"),
-                format_args!(
-                    "named lists are {{offices}} and the [fragments] of the lexicon and \
-                     patterns/dates.toml ({})",
-                    if known.is_empty() {
-                        "none".into()
-                    } else {
-                        known.join(", ")
-                    }
-                ),
-            );
-        }
-    }
-    ok
-}
-
-/// The `{name}` references of a regex: braces around a lower-case word with no `:` (a slot)
-/// and not after `\x`, `\p` or `\P`; `{2,5}` is a repetition.
-fn word_references(pattern: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = pattern;
-    while let Some(open) = rest.find('{') {
-        let after = &rest[open + 1..];
-        let escaped = ["\\x", "\\p", "\\P"]
-            .iter()
-            .any(|e| rest[..open].ends_with(e));
-        if let Some(close) = after.find('}') {
-            let body = &after[..close];
-            let word = body.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-                && body
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-            if !escaped && word && !out.iter().any(|n| n == body) {
-                out.push(body.to_string());
-            }
-        }
-        rest = after;
-    }
-    out
-}
-
 /// Replaces each `{fragment}` of the lexicon with its text (fragments may use one another and
 /// `{offices}`), then `{offices}` with an alternation of the lexicon's offices, longest first.
-fn expand_words(pattern: &str, offices: &[String], fragments: &[(String, String)]) -> String {
+pub(crate) fn expand_words(
+    pattern: &str,
+    offices: &[String],
+    fragments: &[(String, String)],
+) -> String {
     let mut out = pattern.to_string();
     // Fragments nest a few levels at most; a cycle stops growing after this many rounds.
     for _ in 0..4 {
@@ -1864,7 +1782,7 @@ fn compile_relation(
     producible: &[Kind],
     d: &mut Diagnostics,
 ) -> Option<Relation> {
-    if !check_words(&r.pattern, lex.offices, lex.fragments, d) {
+    if !check::check_words(&r.pattern, lex.offices, lex.fragments, d) {
         return None;
     }
     let expanded = match expand_slots(r.pattern.get_ref(), lex) {
@@ -1902,8 +1820,8 @@ fn compile_relation(
             ),
         }
     }
-    let kinds = SlotKinds {
-        slots: slot_kinds(&expand_words(
+    let kinds = check::SlotKinds {
+        slots: check::slot_kinds(&expand_words(
             r.pattern.get_ref(),
             lex.offices,
             lex.fragments,
@@ -1964,11 +1882,15 @@ fn compile_relation(
             "role names the group whose text is the office, such as (?P<role>{offices})",
         );
     }
-    warn_unused_groups(&r, &names, d);
-    if never_matches(&expanded) {
-        d.error(r.pattern.span(), NEVER_MATCHES, NEVER_MATCHES_HINT);
+    check::warn_unused_groups(&r, &names, d);
+    if check::never_matches(&expanded) {
+        d.error(
+            r.pattern.span(),
+            check::NEVER_MATCHES,
+            check::NEVER_MATCHES_HINT,
+        );
     } else {
-        warn_unfillable(&r, lex, producible, d);
+        check::warn_unfillable(&r, lex, producible, d);
     }
     let line = d.site(r.id.span()).line;
     Some(Relation {
@@ -1995,7 +1917,7 @@ const SLOT_HINT: &str = "a slot is {name:Type}, {name:Type|Type}, {name:Type+} (
 fn fact_template(
     f: &Spanned<String>,
     names: &[&str],
-    kinds: &SlotKinds,
+    kinds: &check::SlotKinds,
     d: &mut Diagnostics,
 ) -> Option<FactTemplate> {
     let parts: Vec<&str> = f.get_ref().split_whitespace().collect();
@@ -2034,229 +1956,14 @@ fn fact_template(
         }
     }
     if ok {
-        check_kinds(f, "subject", s, p, &kinds.of(s), domain, d);
-        check_kinds(f, "object", o, p, &kinds.of(o), range, d);
+        check::check_kinds(f, "subject", s, p, &kinds.of(s), domain, d);
+        check::check_kinds(f, "object", o, p, &kinds.of(o), range, d);
     }
     Some(FactTemplate {
         subject: s.into(),
         predicate: p.into(),
         object: o.into(),
     })
-}
-
-/// An error when no type a slot may hold suits the predicate, a warning when only some do.
-fn check_kinds(
-    f: &Spanned<String>,
-    role: &str,
-    slot: &str,
-    predicate: &str,
-    kinds: &[Kind],
-    allowed: &[Kind],
-    d: &mut Diagnostics,
-) {
-    let wrong: Vec<&str> = kinds
-        .iter()
-        .filter(|k| !allowed.contains(k))
-        .map(|k| k.name())
-        .collect();
-    if wrong.is_empty() {
-        return;
-    }
-    let allowed: Vec<&str> = allowed.iter().map(|k| k.name()).collect();
-    let hint = format!(
-        "the {role} of {predicate} is {} (ARCHITECTURE.md, Vocabulary)",
-        allowed.join(" or ")
-    );
-    if wrong.len() == kinds.len() {
-        d.error(
-            f.span(),
-            format_args!(
-                "{role} {slot:?} is of type {}, which {predicate} does not take",
-                wrong.join(" or ")
-            ),
-            hint,
-        );
-    } else {
-        d.warning(
-            f.span(),
-            format_args!(
-                "{role} {slot:?} may be of type {}, which {predicate} does not take",
-                wrong.join(" or ")
-            ),
-            format!("{hint}; narrow the slot's types"),
-        );
-    }
-}
-
-/// The types each slot of a relation may hold: from `{name:Type|Type}` in the pattern and
-/// from `create`; a group of the pattern with neither is not typed.
-struct SlotKinds<'a> {
-    slots: Vec<(String, Vec<Kind>)>,
-    create: &'a [(String, Kind)],
-}
-
-impl SlotKinds<'_> {
-    /// The types of a slot as a fact writes it (`$group`, `object@date`, `g.org`,
-    /// `doc.dates`); empty when not known.
-    fn of(&self, slot: &str) -> Vec<Kind> {
-        match slot {
-            GROUP_SLOT => return vec![Kind::Group],
-            ORGANISATION_SLOT => return vec![Kind::Organization],
-            DOCUMENT_SLOT => return vec![Kind::Document],
-            EVENT_SLOT => return vec![Kind::Event],
-            TOPIC_SLOT => return vec![Kind::Group, Kind::State, Kind::Organization],
-            _ => {}
-        }
-        if let Some((name, _)) = slot.split_once('@') {
-            return self.of(name);
-        }
-        if slot.ends_with(OWN_DATES) {
-            return vec![Kind::Date];
-        }
-        if let Some(name) = slot.strip_suffix(".org") {
-            let mut kinds: Vec<Kind> = self
-                .of(name)
-                .into_iter()
-                .map(|k| {
-                    if k == Kind::Group {
-                        Kind::Organization
-                    } else {
-                        k
-                    }
-                })
-                .collect();
-            kinds.dedup();
-            return kinds;
-        }
-        if let Some((_, k)) = self.create.iter().find(|(s, _)| s == slot) {
-            // A created initiative that names a document, initiative or event is that.
-            return match k {
-                Kind::Initiative => vec![Kind::Initiative, Kind::Document, Kind::Event],
-                k => vec![*k],
-            };
-        }
-        self.slots
-            .iter()
-            .filter(|(n, _)| n == slot)
-            .flat_map(|(_, ks)| ks.iter().copied())
-            .collect()
-    }
-}
-
-/// The `{name:Type|Type}` slots of a pattern (fragments expanded), with their types.
-fn slot_kinds(pattern: &str) -> Vec<(String, Vec<Kind>)> {
-    let mut out = Vec::new();
-    let mut rest = pattern;
-    while let Some(open) = rest.find('{') {
-        let after = &rest[open + 1..];
-        if let Some(close) = after.find('}')
-            && let Some((name, types)) = after[..close].split_once(':')
-            && name != "_"
-        {
-            let kinds = types
-                .trim_end_matches(['+', '*'])
-                .split('|')
-                .filter_map(Kind::parse)
-                .collect();
-            out.push((name.to_string(), kinds));
-        }
-        rest = after;
-    }
-    out
-}
-
-/// A captured group that no fact, `replace`, `role`, `reject` or `create` reads is most
-/// likely a misspelt slot. Only groups the rule writes itself count: a shared fragment
-/// (`{at_place}`) may capture more than each rule that uses it needs.
-fn warn_unused_groups(r: &RawRelation, names: &[&str], d: &mut Diagnostics) {
-    let own = r.pattern.get_ref();
-    let written = |name: &&&str| {
-        [
-            format!("(?P<{name}>"),
-            format!("(?<{name}>"),
-            format!("{{{name}:"),
-        ]
-        .iter()
-        .any(|w| own.contains(w.as_str()))
-    };
-    let mut used: Vec<&str> = vec!["span"];
-    for f in &r.facts {
-        for part in f.get_ref().split_whitespace() {
-            used.extend(
-                part.split(['@', '|'])
-                    .map(|x| x.trim_end_matches(".org").trim_end_matches(OWN_DATES)),
-            );
-        }
-    }
-    if let Some(rep) = &r.replace {
-        used.extend(rep.get_ref().split([',', '@', '|']).map(str::trim));
-    }
-    used.extend(r.role.iter().map(|s| s.get_ref().as_str()));
-    used.extend(r.reject.keys().map(String::as_str));
-    used.extend(r.create.keys().map(String::as_str));
-    for name in names.iter().filter(written).filter(|n| !used.contains(n)) {
-        d.warning(
-            r.pattern.span(),
-            format_args!("group {name:?} is captured but nothing reads it"),
-            "use it in a fact, or write {_:Type} or (?:…) for what only has to be there",
-        );
-    }
-}
-
-/// A rule whose slots need mentions of a type that nothing makes (no entity, pattern, group
-/// word or replacing rule) can never match on any text.
-fn warn_unfillable(r: &RawRelation, lex: &Lexicon, producible: &[Kind], d: &mut Diagnostics) {
-    let restricted = Lexicon {
-        kinds: Some(producible),
-        ..*lex
-    };
-    let Ok(expanded) = expand_slots(r.pattern.get_ref(), &restricted) else {
-        return;
-    };
-    if !never_matches(&expanded) {
-        return;
-    }
-    let missing: Vec<&str> = slot_kinds_all(&expand_words(
-        r.pattern.get_ref(),
-        lex.offices,
-        lex.fragments,
-    ))
-    .into_iter()
-    .filter(|k| !producible.contains(k))
-    .map(Kind::name)
-    .collect();
-    d.warning(
-        r.pattern.span(),
-        format_args!(
-            "this rule can never match: nothing makes mentions of type {}",
-            missing.join(" or ")
-        ),
-        "add an entity, a pattern or a rule that makes such mentions, or change the slot's type",
-    );
-}
-
-/// Every type any slot of a pattern names, `{_:Type}` included, once each.
-fn slot_kinds_all(pattern: &str) -> Vec<Kind> {
-    let mut kinds = Vec::new();
-    let mut rest = pattern;
-    while let Some(open) = rest.find('{') {
-        let after = &rest[open + 1..];
-        if let Some(close) = after.find('}')
-            && let Some((_, types)) = after[..close].split_once(':')
-        {
-            for k in types
-                .trim_end_matches(['+', '*'])
-                .split('|')
-                .filter_map(Kind::parse)
-            {
-                if !kinds.contains(&k) {
-                    kinds.push(k);
-                }
-            }
-        }
-        rest = after;
-    }
-    kinds
 }
 
 /// The kinds of mention the rules can make: of gazetteer entities, patterns, group words and
@@ -2275,7 +1982,7 @@ fn producible_kinds<'a>(b: &Builder, files: impl Iterator<Item = &'a RawFile>) -
         for r in raw.relation.iter().filter(|r| r.replace.is_some()) {
             kinds.extend(r.create.values().filter_map(|k| Kind::parse(k.get_ref())));
             kinds.extend(
-                slot_kinds(r.pattern.get_ref())
+                check::slot_kinds(r.pattern.get_ref())
                     .into_iter()
                     .flat_map(|(_, ks)| ks),
             );
