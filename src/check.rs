@@ -133,7 +133,7 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
 // ---------------------------------------------------------------------------------------------
 // What the loader asks of each regex and relation beyond its syntax.
 
-/// Whether an empty match that no `^`, `$` or `\\b` holds is possible: then the regex
+/// Whether an empty match that no `^`, `$` or `\b` holds is possible: then the regex
 /// matches every text (`将|`, a stray `|`).
 pub(crate) fn matches_everything(regex: &str) -> bool {
     regex_syntax::parse(regex).is_ok_and(|hir| {
@@ -165,6 +165,7 @@ fn can_match(hir: &regex_syntax::hir::Hir) -> bool {
 pub(crate) const NEVER_MATCHES: &str = "this pattern can never match";
 pub(crate) const NEVER_MATCHES_HINT: &str =
     "every way through it needs something that matches nothing (an empty class or named list)";
+
 /// Checks the `{name}` references of a regex: each must be a fragment of the lexicon or
 /// `{offices}`, and a named list that is empty is worth a warning. False when one is unknown.
 pub(crate) fn check_words(
