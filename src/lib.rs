@@ -7,6 +7,7 @@
 //! [`rdf`] writes quads, [`store`] keeps them in Oxigraph and [`export`] dumps them;
 //! [`serve`] answers SPARQL and entity pages over HTTP, read-only.
 
+pub mod check;
 pub mod date;
 pub mod eval;
 pub mod export;

@@ -119,6 +119,10 @@ enum RulesCommand {
     /// counterexamples (the rule gives nothing from the text); print each failure with the
     /// rule's file:line. Exit status 1 when one fails.
     Test,
+    /// Check the rule files and report every problem at once, each as
+    /// `file:line:column: error|warning: message` with a hint, then a count. Exit status 1
+    /// when there is an error; warnings alone leave it 0.
+    Check,
 }
 
 #[derive(clap::Args)]
@@ -308,6 +312,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Rules {
             command: RulesCommand::Test,
         } => rules_test(&load_rules(cli.rules.as_deref())?),
+        Command::Rules {
+            command: RulesCommand::Check,
+        } => rules_check(cli.rules.as_deref()),
         Command::Explain {
             file,
             encoding,
@@ -507,6 +514,24 @@ fn rules_test(rules: &Rules) -> Result<ExitCode> {
     })
 }
 
+fn rules_check(dir: Option<&Path>) -> Result<ExitCode> {
+    let report = match dir {
+        Some(d) => accord::check::check_dir(d).map_err(|e| anyhow::anyhow!("{e}"))?,
+        None => accord::check::check_embedded(),
+    };
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    for d in &report.diagnostics {
+        writeln!(out, "{}", d.with_hint())?;
+    }
+    writeln!(out, "{}", report.summary())?;
+    out.flush()?;
+    Ok(if report.errors() > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
 /// A day as `YYYY-MM-DD`.
 fn parse_day(s: &str) -> std::result::Result<chrono::NaiveDate, String> {
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
@@ -672,10 +697,18 @@ fn load_rules(dir: Option<&Path>) -> Result<Rules> {
     // A rules error's message already holds its cause (the OS error of a missing folder):
     // kept as one message, so the report of the chain of causes does not say it twice.
     let flat = |e: accord::rules::RulesError| anyhow::anyhow!("{e}");
-    Ok(match dir {
+    let rules = match dir {
         Some(d) => Rules::from_dir(d).map_err(flat)?,
         None => Rules::embedded().map_err(flat)?,
-    })
+    };
+    // The warnings of the built-in rules are for `accord rules check`; those of a user's own
+    // rules are theirs to see on every run.
+    if dir.is_some() {
+        for w in &rules.warnings {
+            eprintln!("accord: {}", w.with_hint());
+        }
+    }
+    Ok(rules)
 }
 
 fn open_store(out: &Path) -> Result<Store> {

@@ -16,6 +16,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 
+use crate::check::{self, Diagnostic, Severity};
+
 /// The rule files compiled into the binary (`rules/` at build time).
 const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
 
@@ -194,8 +196,21 @@ pub enum RulesError {
         path: String,
         source: std::io::Error,
     },
-    #[error("{}", .0.join("\n"))]
-    Invalid(Vec<String>),
+    #[error("{dir}: no rule files (*.toml) found")]
+    Empty { dir: String },
+    /// The errors of the rule files (warnings are not among them), each with its hint.
+    #[error("{}", render(.0))]
+    Invalid(Vec<Diagnostic>),
+}
+
+fn render(errors: &[Diagnostic]) -> String {
+    let lines: Vec<String> = errors.iter().map(Diagnostic::with_hint).collect();
+    let n = errors.len();
+    format!(
+        "{}\n{n} error{} in the rules (`accord rules check` lists every problem)",
+        lines.join("\n"),
+        if n == 1 { "" } else { "s" }
+    )
 }
 
 /// Whose group a group word names.
@@ -363,6 +378,8 @@ pub struct Rules {
     pub participants_label: String,
     /// SHA-256 of every rule file, so a store knows which rules made it.
     pub hash: String,
+    /// What the check found that is legal but likely a mistake; the commands print it.
+    pub warnings: Vec<Diagnostic>,
     by_key: HashMap<String, usize>,
     surface_index: HashMap<String, usize>,
 }
@@ -396,24 +413,12 @@ impl Rules {
 
     /// The rules compiled into the binary.
     pub fn embedded() -> Result<Rules, RulesError> {
-        let files = EMBEDDED
-            .iter()
-            .map(|(p, c)| (format!("rules/{p}"), c.to_string()))
-            .collect();
-        compile(files)
+        compile(embedded_files())
     }
 
     /// Every `*.toml` under `dir`, read at run time.
     pub fn from_dir(dir: &Path) -> Result<Rules, RulesError> {
-        let mut files = Vec::new();
-        read_dir_sorted(dir, &mut files)?;
-        if files.is_empty() {
-            return Err(RulesError::Invalid(vec![format!(
-                "{}: no rule files (*.toml) found",
-                dir.display()
-            )]));
-        }
-        compile(files)
+        compile(read_dir_files(dir)?)
     }
 
     pub fn entity_by_key(&self, key: &str) -> Option<usize> {
@@ -424,6 +429,26 @@ impl Rules {
     pub fn lookup_surface(&self, text: &str) -> Option<&Surface> {
         self.surface_index.get(text).map(|&i| &self.surfaces[i].1)
     }
+}
+
+/// The rule files compiled into the binary, each as (path, text).
+pub fn embedded_files() -> Vec<(String, String)> {
+    EMBEDDED
+        .iter()
+        .map(|(p, c)| (format!("rules/{p}"), c.to_string()))
+        .collect()
+}
+
+/// Every `*.toml` under `dir`, in path order, each as (path, text).
+pub fn read_dir_files(dir: &Path) -> Result<Vec<(String, String)>, RulesError> {
+    let mut files = Vec::new();
+    read_dir_sorted(dir, &mut files)?;
+    if files.is_empty() {
+        return Err(RulesError::Empty {
+            dir: dir.display().to_string(),
+        });
+    }
+    Ok(files)
 }
 
 fn read_dir_sorted(dir: &Path, out: &mut Vec<(String, String)>) -> Result<(), RulesError> {
@@ -460,7 +485,7 @@ fn read_dir_sorted(dir: &Path, out: &mut Vec<(String, String)>) -> Result<(), Ru
 #[serde(deny_unknown_fields)]
 struct RawParties {
     counts: BTreeMap<String, usize>,
-    initials: BTreeMap<String, Vec<String>>,
+    initials: BTreeMap<String, Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -485,10 +510,10 @@ struct RawFile {
     #[serde(default)]
     pattern: Vec<RawPattern>,
     #[serde(default)]
-    numerals: BTreeMap<String, u32>,
+    numerals: BTreeMap<String, Spanned<u32>>,
     /// Named regex fragments (`{place}`) that patterns and relations share.
     #[serde(default)]
-    fragments: BTreeMap<String, String>,
+    fragments: BTreeMap<String, Spanned<String>>,
     /// What may stand between an organisation and a meeting of its own (`领导人` in
     /// 金砖国家领导人第十一次会晤): the words join the meeting's name.
     event_owner_gap: Option<Spanned<String>>,
@@ -530,14 +555,14 @@ struct RawEntity {
     #[serde(default)]
     aliases: Vec<Spanned<String>>,
     wikidata: Option<Spanned<String>>,
-    country: Option<String>,
+    country: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawLabels {
     zh: Option<Spanned<String>>,
-    en: Option<String>,
+    en: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -550,7 +575,7 @@ struct RawWord {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPattern {
-    id: String,
+    id: Spanned<String>,
     #[serde(rename = "type")]
     kind: Spanned<String>,
     regex: Spanned<String>,
@@ -587,48 +612,127 @@ struct RawLayout {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawRelation {
-    id: Spanned<String>,
-    pattern: Spanned<String>,
-    facts: Vec<Spanned<String>>,
+pub(crate) struct RawRelation {
+    pub(crate) id: Spanned<String>,
+    pub(crate) pattern: Spanned<String>,
+    pub(crate) facts: Vec<Spanned<String>>,
     #[serde(default)]
-    create: BTreeMap<String, Spanned<String>>,
-    exclude: Option<Spanned<String>>,
+    pub(crate) create: BTreeMap<String, Spanned<String>>,
+    pub(crate) exclude: Option<Spanned<String>>,
     #[serde(default)]
-    reject: BTreeMap<String, Spanned<String>>,
-    role: Option<String>,
-    replace: Option<Spanned<String>>,
-    scope: Option<Spanned<String>>,
+    pub(crate) reject: BTreeMap<String, Spanned<String>>,
+    pub(crate) role: Option<Spanned<String>>,
+    pub(crate) replace: Option<Spanned<String>>,
+    pub(crate) scope: Option<Spanned<String>>,
     #[serde(default)]
-    examples: Vec<Example>,
+    pub(crate) examples: Vec<Example>,
     #[serde(default)]
-    counterexamples: Vec<String>,
+    pub(crate) counterexamples: Vec<String>,
 }
 
 // ---------------------------------------------------------------------------------------------
 // Compilation.
 
-/// Collects errors with their place, so one run reports every problem at once.
-struct Diagnostics<'a> {
+/// Collects the diagnostics of one file with their place, so one run reports every problem
+/// at once.
+pub(crate) struct Diagnostics<'a> {
     file: &'a str,
     content: &'a str,
-    errors: &'a mut Vec<String>,
+    out: &'a mut Vec<Diagnostic>,
+    /// The last place asked for (offset, line, column): places come mostly in file order,
+    /// so each is counted from the one before, not from the start of the file.
+    cursor: std::cell::Cell<(usize, usize, usize)>,
 }
 
-impl Diagnostics<'_> {
-    fn at(&mut self, span: std::ops::Range<usize>, message: impl fmt::Display) {
-        let (line, col) = line_col(self.content, span.start);
-        self.errors
-            .push(format!("{}:{line}:{col}: {message}", self.file));
+impl<'a> Diagnostics<'a> {
+    fn new(file: &'a str, content: &'a str, out: &'a mut Vec<Diagnostic>) -> Self {
+        Diagnostics {
+            file,
+            content,
+            out,
+            cursor: std::cell::Cell::new((0, 1, 1)),
+        }
+    }
+
+    pub(crate) fn error(
+        &mut self,
+        span: Span,
+        message: impl fmt::Display,
+        hint: impl fmt::Display,
+    ) {
+        self.site(span)
+            .push(self.out, Severity::Error, message, hint);
+    }
+
+    pub(crate) fn warning(
+        &mut self,
+        span: Span,
+        message: impl fmt::Display,
+        hint: impl fmt::Display,
+    ) {
+        self.site(span)
+            .push(self.out, Severity::Warning, message, hint);
+    }
+
+    pub(crate) fn site(&self, span: Span) -> Site {
+        let offset = span.start.min(self.content.len());
+        let (from, mut line, mut column) = match self.cursor.get() {
+            (at, line, column) if at <= offset && self.content.is_char_boundary(at) => {
+                (at, line, column)
+            }
+            _ => (0, 1, 1),
+        };
+        for c in self.content[from..offset].chars() {
+            if c == '\n' {
+                line += 1;
+                column = 1;
+            } else {
+                column += 1;
+            }
+        }
+        self.cursor.set((offset, line, column));
+        Site {
+            file: self.file.to_string(),
+            line,
+            column,
+        }
     }
 }
 
-/// One-based line and column (in characters) of a byte offset.
-pub fn line_col(content: &str, offset: usize) -> (usize, usize) {
-    let before = &content[..offset.min(content.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
+pub(crate) type Span = std::ops::Range<usize>;
+
+/// A place in a rule file, kept for problems found once every file is read (a surface bound
+/// to two entities, a `country` no state has).
+#[derive(Clone, Debug)]
+pub(crate) struct Site {
+    file: String,
+    line: usize,
+    column: usize,
+}
+
+impl Site {
+    fn push(
+        &self,
+        out: &mut Vec<Diagnostic>,
+        severity: Severity,
+        message: impl fmt::Display,
+        hint: impl fmt::Display,
+    ) {
+        out.push(Diagnostic {
+            file: self.file.clone(),
+            line: self.line,
+            column: self.column,
+            severity,
+            message: message.to_string(),
+            hint: hint.to_string(),
+        });
+    }
+}
+
+impl fmt::Display for Site {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
 }
 
 #[derive(Default)]
@@ -655,17 +759,130 @@ struct Builder {
     list_gap: Option<String>,
     regional: Vec<(String, String)>,
     parties: Parties,
-    pending_initials: Vec<(char, Vec<String>, String)>,
+    pending_initials: Vec<(char, Vec<Spanned<String>>, Site)>,
     group_label: String,
     participants_label: String,
     relations: Vec<Relation>,
     layout: Layout,
-    pending_groups: Vec<(String, Option<String>, String, std::ops::Range<usize>)>,
-    pending_blockers: Vec<(String, String)>,
+    pending_groups: Vec<(String, Option<String>, Site)>,
+    pending_blockers: Vec<(String, Site)>,
+    /// Each entity's `country`, checked once every entity is read.
+    pending_countries: Vec<(usize, String, Site)>,
+    /// Where each entity's surfaces are written (and whether as an alias), parallel to
+    /// `entities`.
+    forms: Vec<Vec<(String, Site, bool)>>,
+    /// Each English label given, checked once every entity is read.
+    pending_english: Vec<(usize, String, Site)>,
+    /// Where each surface was first bound, parallel to `surfaces`.
+    surface_sites: Vec<Site>,
+    /// The kinds of mention something makes (an entity, a pattern, a group word, a rule that
+    /// replaces its match): a slot of another kind never matches.
+    producible: Vec<Kind>,
+    /// Where each pattern and relation id is first used.
+    rule_ids: HashMap<String, Site>,
     abbreviations: Vec<Regex>,
 }
 
+/// Parses one file into its mirror. Each entry of an array of tables (`[[relation]]`, …) is read
+/// on its own, so one bad entry does not hide the problems of the next; a syntax error leaves
+/// nothing to read.
+fn parse_file(d: &mut Diagnostics) -> Option<RawFile> {
+    let (root, syntax) = toml::de::DeTable::parse_recoverable(d.content);
+    if !syntax.is_empty() {
+        for e in &syntax {
+            toml_error(d, e);
+        }
+        return None;
+    }
+    let span = root.span();
+    let mut table = root.into_inner();
+    let entity = take_each(&mut table, "entity", d);
+    let office = take_each(&mut table, "office", d);
+    let group = take_each(&mut table, "group", d);
+    let abbreviation = take_each(&mut table, "abbreviation", d);
+    let pattern = take_each(&mut table, "pattern", d);
+    let relation = take_each(&mut table, "relation", d);
+    let rest = toml::de::Deserializer::from(Spanned::new(span, table));
+    let rest = RawFile::deserialize(rest).unwrap_or_else(|e| {
+        toml_error(d, &e);
+        RawFile::default()
+    });
+    Some(RawFile {
+        entity,
+        office,
+        group,
+        abbreviation,
+        pattern,
+        relation,
+        ..rest
+    })
+}
+
+/// Reads every entry of the array `key` on its own, leaving anything that is no array for the
+/// file's own reading to name.
+fn take_each<T: serde::de::DeserializeOwned>(
+    table: &mut toml::de::DeTable,
+    key: &str,
+    d: &mut Diagnostics,
+) -> Vec<T> {
+    let Some(k) = table.keys().find(|k| k.get_ref() == key).cloned() else {
+        return Vec::new();
+    };
+    if !table.get(&k).is_some_and(|v| v.get_ref().is_array()) {
+        return Vec::new();
+    }
+    let Some(toml::de::DeValue::Array(items)) = table.remove(&k).map(|v| v.into_inner()) else {
+        return Vec::new();
+    };
+    items
+        .into_iter()
+        .filter_map(
+            |item| match T::deserialize(toml::de::ValueDeserializer::from(item)) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    toml_error(d, &e);
+                    None
+                }
+            },
+        )
+        .collect()
+}
+
+fn toml_error(d: &mut Diagnostics, e: &toml::de::Error) {
+    let message = e.message().trim_end();
+    let hint = if message.starts_with("unknown field") {
+        "check the spelling; rules/README.md lists the keys each table takes"
+    } else if message.starts_with("missing field") {
+        "add the key; rules/README.md says what each table needs"
+    } else if message.starts_with("invalid type") || message.starts_with("invalid value") {
+        "write the value as rules/README.md shows it (a string in quotes, a list in [ ])"
+    } else {
+        "fix the TOML syntax here; the file's other problems show once it parses"
+    };
+    d.error(e.span().unwrap_or(0..0), message, hint);
+}
+
+/// Loads the rules, refusing them when any file has an error.
 fn compile(files: Vec<(String, String)>) -> Result<Rules, RulesError> {
+    let (rules, mut diagnostics) = load(files);
+    crate::check::sort(&mut diagnostics);
+    match rules {
+        Some(mut rules) if !diagnostics.iter().any(Diagnostic::is_error) => {
+            rules.warnings = diagnostics;
+            Ok(rules)
+        }
+        _ => Err(RulesError::Invalid(
+            diagnostics
+                .into_iter()
+                .filter(Diagnostic::is_error)
+                .collect(),
+        )),
+    }
+}
+
+/// Reads and compiles every file, collecting every problem of every file: the rules, unless
+/// an error left them unusable, and the diagnostics (errors and warnings, unsorted).
+pub fn load(files: Vec<(String, String)>) -> (Option<Rules>, Vec<Diagnostic>) {
     let mut errors = Vec::new();
     let mut hasher = Sha256::new();
     let mut parsed = Vec::new();
@@ -673,12 +890,9 @@ fn compile(files: Vec<(String, String)>) -> Result<Rules, RulesError> {
         hasher.update(path.as_bytes());
         hasher.update([0]);
         hasher.update(content.as_bytes());
-        match toml::from_str::<RawFile>(content) {
-            Ok(raw) => parsed.push((path, content, raw)),
-            Err(e) => {
-                let (line, col) = e.span().map_or((1, 1), |s| line_col(content, s.start));
-                errors.push(format!("{path}:{line}:{col}: {}", e.message().trim_end()));
-            }
+        let mut d = Diagnostics::new(path, content, &mut errors);
+        if let Some(raw) = parse_file(&mut d) {
+            parsed.push((path, content, raw));
         }
     }
     let mut b = Builder {
@@ -692,12 +906,20 @@ fn compile(files: Vec<(String, String)>) -> Result<Rules, RulesError> {
     // only add to an entity defined elsewhere wait until every definition is read.
     let mut overlays = Vec::new();
     for (path, content, raw) in &mut parsed {
-        let mut d = Diagnostics {
-            file: path,
-            content,
-            errors: &mut errors,
-        };
+        let mut d = Diagnostics::new(path, content, &mut errors);
+        let mut in_file: HashMap<String, Site> = HashMap::new();
         for e in std::mem::take(&mut raw.entity) {
+            let site = d.site(e.id.span());
+            if let Some(first) = in_file.get(e.id.get_ref()) {
+                d.error(
+                    e.id.span(),
+                    format_args!("entity {:?} is already defined at {first}", e.id.get_ref()),
+                    "merge the two entries, or give one another id (entries of one id in \
+                     different files merge)",
+                );
+                continue;
+            }
+            in_file.insert(e.id.get_ref().clone(), site);
             let defines = e.kind.is_some() && e.labels.zh.is_some();
             if defines || b.by_key.contains_key(e.id.get_ref()) {
                 b.add_entity(e, &mut d);
@@ -707,51 +929,59 @@ fn compile(files: Vec<(String, String)>) -> Result<Rules, RulesError> {
         }
     }
     for (path, content, e) in overlays {
-        let mut d = Diagnostics {
-            file: path,
-            content,
-            errors: &mut errors,
-        };
+        let mut d = Diagnostics::new(path, content, &mut errors);
         b.add_entity(e, &mut d);
     }
     for (path, content, raw) in &mut parsed {
-        let mut d = Diagnostics {
-            file: path,
-            content,
-            errors: &mut errors,
-        };
+        let mut d = Diagnostics::new(path, content, &mut errors);
         b.add_lexicon(raw, &mut d);
     }
     b.offices
         .sort_by(|a, b| b.chars().count().cmp(&a.chars().count()).then(a.cmp(b)));
+    b.producible = producible_kinds(&b, parsed.iter().map(|(_, _, raw)| raw));
     for (path, content, raw) in &mut parsed {
-        let mut d = Diagnostics {
-            file: path,
-            content,
-            errors: &mut errors,
-        };
+        let mut d = Diagnostics::new(path, content, &mut errors);
         b.add_rules(std::mem::take(raw), &mut d);
     }
     b.resolve_groups(&mut errors);
     b.resolve_initials(&mut errors);
-    for (text, place) in std::mem::take(&mut b.pending_blockers) {
-        b.add_surface(&text, Surface::Blocker, &mut errors, &place);
+    b.resolve_countries(&mut errors);
+    b.resolve_english(&mut errors);
+    for (text, site) in std::mem::take(&mut b.pending_blockers) {
+        b.add_surface(&text, Surface::Blocker, &mut errors, &site);
     }
     b.add_entity_surfaces(&mut errors);
-    if !errors.is_empty() {
-        return Err(RulesError::Invalid(errors));
+    if errors.iter().any(Diagnostic::is_error) {
+        return (None, errors);
     }
-    let automaton = AhoCorasick::builder()
+    let first = files.first().map_or("rules", |(p, _)| p.as_str());
+    let unbuildable = |what: &str, e: &dyn fmt::Display| Diagnostic {
+        file: first.to_string(),
+        line: 1,
+        column: 1,
+        severity: Severity::Error,
+        message: format!("cannot build the {what} automaton: {e}"),
+        hint: "the gazetteers hold too many surfaces; split them or report this".into(),
+    };
+    let automaton = match AhoCorasick::builder()
         .match_kind(MatchKind::LeftmostLongest)
         .kind(Some(AhoCorasickKind::DFA))
         .build(b.surfaces.iter().map(|(s, _)| s.as_str()))
-        .map_err(|e| {
-            RulesError::Invalid(vec![format!(
-                "rules: cannot build the gazetteer automaton: {e}"
-            )])
-        })?;
-    let organisations = organisation_automaton(&b.entities)?;
-    Ok(Rules {
+    {
+        Ok(a) => a,
+        Err(e) => {
+            errors.push(unbuildable("gazetteer", &e));
+            return (None, errors);
+        }
+    };
+    let organisations = match organisation_automaton(&b.entities) {
+        Ok(o) => o,
+        Err(e) => {
+            errors.push(unbuildable("organisation", &e));
+            return (None, errors);
+        }
+    };
+    let rules = Rules {
         organisations,
         entities: b.entities,
         surfaces: b.surfaces,
@@ -778,10 +1008,14 @@ fn compile(files: Vec<(String, String)>) -> Result<Rules, RulesError> {
         surface_index: b.surface_index,
         group_label: b.group_label,
         participants_label: b.participants_label,
-    })
+        warnings: Vec::new(),
+    };
+    (Some(rules), errors)
 }
 
-fn organisation_automaton(entities: &[Entity]) -> Result<(AhoCorasick, Vec<usize>), RulesError> {
+fn organisation_automaton(
+    entities: &[Entity],
+) -> Result<(AhoCorasick, Vec<usize>), aho_corasick::BuildError> {
     let mut surfaces = Vec::new();
     for (i, e) in entities
         .iter()
@@ -796,37 +1030,36 @@ fn organisation_automaton(entities: &[Entity]) -> Result<(AhoCorasick, Vec<usize
     }
     let automaton = AhoCorasick::builder()
         .match_kind(MatchKind::LeftmostLongest)
-        .build(surfaces.iter().map(|(s, _)| s.as_str()))
-        .map_err(|e| {
-            RulesError::Invalid(vec![format!(
-                "rules: cannot build the organisation automaton: {e}"
-            )])
-        })?;
+        .build(surfaces.iter().map(|(s, _)| s.as_str()))?;
     Ok((automaton, surfaces.into_iter().map(|(_, i)| i).collect()))
 }
 
 impl Builder {
     fn add_entity(&mut self, raw: RawEntity, d: &mut Diagnostics) {
         let key = raw.id.get_ref().clone();
-        if key.is_empty()
+        if !key.starts_with(|c: char| c.is_ascii_lowercase())
             || !key
                 .bytes()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
         {
-            d.at(
+            return d.error(
                 raw.id.span(),
-                format_args!("entity id {key:?} must be lower-case ASCII letters, digits and _"),
+                format_args!(
+                    "entity id {key:?} must be lower-case ASCII letters, digits and _, \
+                     starting with a letter"
+                ),
+                "ids are keys such as `uzb` or `xi_jinping`; the name goes in labels.zh",
             );
-            return;
         }
         let kind = match &raw.kind {
             Some(k) => {
                 match Kind::parse(k.get_ref()).filter(|k| k.is_entity() && *k != Kind::Group) {
                     Some(kind) => Some(kind),
                     None => {
-                        return d.at(
+                        return d.error(
                             k.span(),
                             format_args!("unknown entity type {:?}", k.get_ref()),
+                            ENTITY_TYPES_HINT,
                         );
                     }
                 }
@@ -834,20 +1067,21 @@ impl Builder {
             None => None,
         };
         if let Some(w) = &raw.wikidata {
-            let ok = w
-                .get_ref()
-                .strip_prefix('Q')
-                .is_some_and(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()));
+            let ok = w.get_ref().strip_prefix('Q').is_some_and(|n| {
+                !n.starts_with('0') && !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit())
+            });
             if !ok {
-                return d.at(
+                return d.error(
                     w.span(),
                     format_args!("wikidata id {:?} is not of the form Q123", w.get_ref()),
+                    "write the item's id alone (Q265 for Uzbekistan), not its URL",
                 );
             }
         }
         let aliases = raw.aliases.iter().map(|a| a.get_ref().clone());
         if let Some(&i) = self.by_key.get(&key) {
             self.merge_entity(i, &raw, d);
+            self.note_forms(i, &raw, d);
             let existing = &mut self.entities[i];
             for a in aliases {
                 if !existing.aliases.contains(&a) {
@@ -857,62 +1091,110 @@ impl Builder {
             return;
         }
         let (Some(kind), Some(zh)) = (kind, raw.labels.zh.as_ref()) else {
-            return d.at(
+            return d.error(
                 raw.id.span(),
                 format_args!("entity {key:?} needs a type and labels.zh"),
+                "give the first entry of an id its type and Chinese label; later entries may \
+                 only add to it",
             );
         };
         self.by_key.insert(key.clone(), self.entities.len());
+        self.forms.push(Vec::new());
         self.entities.push(Entity {
             key,
             kind,
             zh: zh.get_ref().clone(),
-            en: raw.labels.en.clone(),
+            en: raw.labels.en.as_ref().map(|en| en.get_ref().clone()),
             aliases: aliases.collect(),
             wikidata: raw.wikidata.as_ref().map(|w| w.get_ref().clone()),
-            country: raw.country.clone(),
+            country: None,
         });
+        self.note_forms(self.entities.len() - 1, &raw, d);
         self.check_surfaces(&raw, d);
+    }
+
+    /// Keeps where each surface and the `country` of an entry are written.
+    fn note_forms(&mut self, i: usize, raw: &RawEntity, d: &mut Diagnostics) {
+        if let Some(zh) = &raw.labels.zh
+            && !self.forms[i].iter().any(|(f, ..)| f == zh.get_ref())
+        {
+            self.forms[i].push((zh.get_ref().clone(), d.site(zh.span()), false));
+        }
+        for a in &raw.aliases {
+            match self.forms[i].iter().find(|(f, ..)| f == a.get_ref()) {
+                Some((_, first, true)) => d.warning(
+                    a.span(),
+                    format_args!("alias {:?} is already given at {first}", a.get_ref()),
+                    "give each alias once",
+                ),
+                Some(_) => {}
+                None => self.forms[i].push((a.get_ref().clone(), d.site(a.span()), true)),
+            }
+        }
+        if let Some(en) = &raw.labels.en {
+            self.pending_english
+                .push((i, en.get_ref().clone(), d.site(en.span())));
+        }
+        if let Some(c) = &raw.country {
+            match &self.entities[i].country {
+                None => self.entities[i].country = Some(c.get_ref().clone()),
+                Some(old) if old != c.get_ref() => d.error(
+                    c.span(),
+                    format_args!(
+                        "entity {:?} already has the country {old:?}",
+                        self.entities[i].key
+                    ),
+                    "entries of one id merge: a later entry may add aliases and fill gaps, \
+                     not change what an earlier one says",
+                ),
+                Some(_) => {}
+            }
+            self.pending_countries
+                .push((i, c.get_ref().clone(), d.site(c.span())));
+        }
     }
 
     /// A second entry for a known key may add aliases and fill gaps, never contradict.
     fn merge_entity(&mut self, i: usize, raw: &RawEntity, d: &mut Diagnostics) {
         let e = &mut self.entities[i];
         let key = e.key.clone();
+        let merge_hint = "entries of one id merge: a later entry may add aliases and fill \
+                          gaps, not change what an earlier one says";
         if let Some(k) = &raw.kind
             && Kind::parse(k.get_ref()) != Some(e.kind)
         {
-            d.at(
+            d.error(
                 k.span(),
                 format_args!("entity {key:?} is already a {}", e.kind),
+                merge_hint,
             );
         }
         if let Some(zh) = &raw.labels.zh
             && zh.get_ref() != &e.zh
         {
-            d.at(
+            d.error(
                 zh.span(),
                 format_args!("entity {key:?} already has the label {:?}", e.zh),
+                merge_hint,
             );
         }
-        match (&raw.labels.en, &e.en) {
-            (Some(new), Some(old)) if new != old => d.at(
+        match (raw.labels.en.as_ref().map(|en| en.get_ref()), &e.en) {
+            (Some(new), Some(old)) if new != old => d.error(
                 raw.id.span(),
                 format_args!("entity {key:?} already has the English label {old:?}"),
+                merge_hint,
             ),
             (Some(new), None) => e.en = Some(new.clone()),
             _ => {}
         }
         match (&raw.wikidata, &e.wikidata) {
-            (Some(new), Some(old)) if new.get_ref() != old => d.at(
+            (Some(new), Some(old)) if new.get_ref() != old => d.error(
                 new.span(),
                 format_args!("entity {key:?} already has the Wikidata id {old}"),
+                merge_hint,
             ),
             (Some(new), None) => e.wikidata = Some(new.get_ref().clone()),
             _ => {}
-        }
-        if e.country.is_none() {
-            e.country = raw.country.clone();
         }
         self.check_surfaces(raw, d);
     }
@@ -922,30 +1204,40 @@ impl Builder {
     fn check_surfaces(&self, raw: &RawEntity, d: &mut Diagnostics) {
         for a in raw.aliases.iter().chain(raw.labels.zh.iter()) {
             if a.get_ref().chars().count() < 2 {
-                d.at(
+                d.error(
                     a.span(),
                     format_args!(
                         "surface {:?} is too short: one character matches everywhere",
                         a.get_ref()
                     ),
+                    "write the name in full; one-character names of states go in the \
+                     lexicon's [parties.initials]",
                 );
             }
         }
     }
 
-    fn add_surface(&mut self, text: &str, target: Surface, errors: &mut Vec<String>, place: &str) {
+    fn add_surface(&mut self, text: &str, target: Surface, out: &mut Vec<Diagnostic>, site: &Site) {
         if let Some(&i) = self.surface_index.get(text) {
             if self.surfaces[i].1 != target {
-                errors.push(format!(
-                    "{place}: surface {text:?} already names {}",
-                    self.describe(&self.surfaces[i].1)
-                ));
+                site.push(
+                    out,
+                    Severity::Error,
+                    format_args!(
+                        "surface {text:?} already names {} at {}",
+                        self.describe(&self.surfaces[i].1),
+                        self.surface_sites[i]
+                    ),
+                    "a surface names one thing: drop it from one of the two, or make the \
+                     longer name its own surface",
+                );
             }
             return;
         }
         self.surface_index
             .insert(text.to_string(), self.surfaces.len());
         self.surfaces.push((text.to_string(), target));
+        self.surface_sites.push(site.clone());
     }
 
     fn describe(&self, s: &Surface) -> String {
@@ -956,41 +1248,111 @@ impl Builder {
         }
     }
 
-    fn add_entity_surfaces(&mut self, errors: &mut Vec<String>) {
+    fn add_entity_surfaces(&mut self, out: &mut Vec<Diagnostic>) {
         for i in 0..self.entities.len() {
             let e = &self.entities[i];
-            let place = format!("rules: entity {}", e.key);
             let forms: Vec<String> = std::iter::once(e.zh.clone())
                 .chain(e.aliases.iter().cloned())
                 .collect();
             for f in forms {
-                self.add_surface(&f, Surface::Entity(i), errors, &place);
+                let site = self.forms[i]
+                    .iter()
+                    .find(|(g, ..)| *g == f)
+                    .map(|(_, s, _)| s.clone())
+                    .expect("every form of an entity has its place");
+                self.add_surface(&f, Surface::Entity(i), out, &site);
             }
         }
     }
 
-    fn resolve_initials(&mut self, errors: &mut Vec<String>) {
-        for (c, keys, place) in std::mem::take(&mut self.pending_initials) {
+    /// Two entities with one English label cannot be told apart in English output.
+    fn resolve_english(&mut self, out: &mut Vec<Diagnostic>) {
+        let mut first: HashMap<String, (usize, Site)> = HashMap::new();
+        for (i, en, site) in std::mem::take(&mut self.pending_english) {
+            match first.get(&en) {
+                Some((j, at)) if *j != i => site.push(
+                    out,
+                    Severity::Warning,
+                    format_args!(
+                        "English label {en:?} is already the label of entity {:?} at {at}",
+                        self.entities[*j].key
+                    ),
+                    "give each entity an English label of its own",
+                ),
+                Some(_) => {}
+                None => {
+                    first.insert(en, (i, site));
+                }
+            }
+        }
+    }
+
+    /// A `country` must be the id of a state, and only a city, place or person has one:
+    /// anything else would give no `acc:country`.
+    fn resolve_countries(&mut self, out: &mut Vec<Diagnostic>) {
+        for (i, key, site) in std::mem::take(&mut self.pending_countries) {
+            let own = self.entities[i].kind;
+            if ![Kind::City, Kind::Place, Kind::Person].contains(&own) {
+                site.push(
+                    out,
+                    Severity::Error,
+                    format_args!("a {own} has no country"),
+                    "only a City, a Place or a Person has a country",
+                );
+                continue;
+            }
+            let kind = self.by_key.get(&key).map(|&c| self.entities[c].kind);
+            if kind == Some(Kind::State) {
+                continue;
+            }
+            let what = match kind {
+                Some(k) => format!("is a {k}, not a State"),
+                None => "names no entity".into(),
+            };
+            site.push(
+                out,
+                Severity::Error,
+                format_args!(
+                    "country {key:?} of entity {:?} {what}",
+                    self.entities[i].key
+                ),
+                "use the id of a State entity (`uzb`, `chn`: rules/entities/generated/states.toml)",
+            );
+        }
+    }
+
+    fn resolve_initials(&mut self, out: &mut Vec<Diagnostic>) {
+        for (c, keys, site) in std::mem::take(&mut self.pending_initials) {
             let mut states = Vec::new();
             for key in keys {
-                match self.by_key.get(&key) {
+                match self.by_key.get(key.get_ref()) {
                     Some(&i) if self.entities[i].kind == Kind::State => states.push(i),
-                    _ => errors.push(format!("{place}: initial {c:?}: no state with id {key:?}")),
+                    _ => site.push(
+                        out,
+                        Severity::Error,
+                        format_args!("initial {c:?}: no state with id {:?}", key.get_ref()),
+                        "list ids of State entities (`chn`, `rus`)",
+                    ),
                 }
             }
             self.parties.initials.insert(c, states);
         }
     }
 
-    fn resolve_groups(&mut self, errors: &mut Vec<String>) {
-        for (zh, of, file, _) in std::mem::take(&mut self.pending_groups) {
+    fn resolve_groups(&mut self, out: &mut Vec<Diagnostic>) {
+        for (zh, of, site) in std::mem::take(&mut self.pending_groups) {
             let of = match of.as_deref() {
                 None => GroupOf::Document,
                 Some(PARTICIPANTS) => GroupOf::Participants,
                 Some(key) => match self.by_key.get(key) {
                     Some(&i) => GroupOf::Organisation(i),
                     None => {
-                        errors.push(format!("{file}: group {zh:?}: no entity with id {key:?}"));
+                        site.push(
+                            out,
+                            Severity::Error,
+                            format_args!("group {zh:?}: no entity with id {key:?}"),
+                            "`of` is the id of an organisation, or \"participants\"",
+                        );
                         continue;
                     }
                 },
@@ -1002,7 +1364,7 @@ impl Builder {
             if label.is_empty() {
                 *label = zh.clone();
             }
-            self.add_surface(&zh, Surface::Group { of }, errors, &file);
+            self.add_surface(&zh, Surface::Group { of }, out, &site);
         }
     }
 
@@ -1012,30 +1374,36 @@ impl Builder {
         }
         for (name, fragment) in std::mem::take(&mut raw.fragments) {
             if name == "offices" || !name.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
-                d.errors.push(format!(
-                    "{}: fragment name {name:?}: use lower-case letters and `_`, not `offices`",
-                    d.file
-                ));
+                d.error(
+                    fragment.span(),
+                    format_args!("fragment name {name:?} is not allowed"),
+                    "use lower-case letters and `_`, and not `offices` (the lexicon's offices)",
+                );
+            } else if self.fragments.iter().any(|(n, _)| *n == name) {
+                d.error(
+                    fragment.span(),
+                    format_args!("fragment {{{name}}} is already defined"),
+                    "fragments of every file share one namespace: rename one",
+                );
             } else {
-                self.fragments.push((name, fragment));
+                self.fragments.push((name, fragment.into_inner()));
             }
         }
         for w in std::mem::take(&mut raw.group) {
-            let (line, col) = line_col(d.content, w.zh.span().start);
-            let place = format!("{}:{line}:{col}", d.file);
+            let site = d.site(w.zh.span());
             let of = w.of.map(|o| o.into_inner());
-            self.pending_groups
-                .push((w.zh.into_inner(), of, place, 0..0));
+            self.pending_groups.push((w.zh.into_inner(), of, site));
         }
         for (from, to) in std::mem::take(&mut raw.regional) {
             if from.chars().count() == to.get_ref().chars().count() {
                 self.regional.push((from, to.into_inner()));
             } else {
-                d.at(
+                d.error(
                     to.span(),
                     format_args!(
                         "regional word {from:?}: its mainland form must have as many characters"
                     ),
+                    "the text is rewritten character for character; map only words of one length",
                 );
             }
         }
@@ -1073,19 +1441,20 @@ impl Builder {
         self.list_item_prefixes
             .extend(std::mem::take(&mut raw.list_item_prefixes));
         for b in std::mem::take(&mut raw.blockers) {
-            let (line, col) = line_col(d.content, b.span().start);
-            let place = format!("{}:{line}:{col}", d.file);
-            self.pending_blockers.push((b.into_inner(), place));
+            let site = d.site(b.span());
+            self.pending_blockers.push((b.into_inner(), site));
         }
         for (k, v) in std::mem::take(&mut raw.numerals) {
             let mut chars = k.chars();
             match (chars.next(), chars.next()) {
                 (Some(c), None) => {
-                    self.numerals.insert(c, v);
+                    self.numerals.insert(c, v.into_inner());
                 }
-                _ => d
-                    .errors
-                    .push(format!("{}: numeral {k:?} must be one character", d.file)),
+                _ => d.error(
+                    v.span(),
+                    format_args!("numeral {k:?} must be one character"),
+                    "numerals map one character to its value (`十 = 10`)",
+                ),
             }
         }
         if let Some(layout) = raw.layout.take() {
@@ -1105,12 +1474,15 @@ impl Builder {
             .counts
             .sort_by_key(|(w, _)| std::cmp::Reverse(w.chars().count()));
         for (k, keys) in raw.initials {
+            let span = keys.first().map_or(0..0, |k| k.span());
             let mut chars = k.chars();
             match (chars.next(), chars.next()) {
-                (Some(c), None) => self.pending_initials.push((c, keys, d.file.to_string())),
-                _ => d
-                    .errors
-                    .push(format!("{}: initial {k:?} must be one character", d.file)),
+                (Some(c), None) => self.pending_initials.push((c, keys, d.site(span))),
+                _ => d.error(
+                    span,
+                    format_args!("initial {k:?} must be one character"),
+                    "initials are the one-character names of states (`俄 = [\"rus\"]`)",
+                ),
             }
         }
     }
@@ -1122,9 +1494,11 @@ impl Builder {
             }
         }
         for p in raw.pattern {
+            self.note_rule_id(&p.id, d);
             self.add_pattern(p, d);
         }
         for r in raw.relation {
+            self.note_rule_id(&r.id, d);
             let lex = Lexicon {
                 separators: &self.list_separators,
                 suffixes: &self.list_item_suffixes,
@@ -1132,9 +1506,26 @@ impl Builder {
                 offices: &self.offices,
                 fragments: &self.fragments,
                 list_gap: self.list_gap.as_deref(),
+                kinds: None,
             };
-            if let Some(rel) = compile_relation(r, &lex, d) {
+            if let Some(rel) = compile_relation(r, &lex, &self.producible, d) {
                 self.relations.push(rel);
+            }
+        }
+    }
+
+    /// Facts and mentions name the rule that made them: two rules of one id cannot be told
+    /// apart.
+    fn note_rule_id(&mut self, id: &Spanned<String>, d: &mut Diagnostics) {
+        match self.rule_ids.get(id.get_ref()) {
+            Some(first) => d.error(
+                id.span(),
+                format_args!("rule id {:?} is already used at {first}", id.get_ref()),
+                "give each pattern and relation an id of its own",
+            ),
+            None => {
+                self.rule_ids
+                    .insert(id.get_ref().clone(), d.site(id.span()));
             }
         }
     }
@@ -1167,26 +1558,44 @@ impl Builder {
 
     fn add_pattern(&mut self, p: RawPattern, d: &mut Diagnostics) {
         let Some(kind) = Kind::parse(p.kind.get_ref()) else {
-            return d.at(
+            return d.error(
                 p.kind.span(),
                 format_args!("unknown type {:?}", p.kind.get_ref()),
+                TYPES_HINT,
             );
         };
         let mut trim = Vec::new();
         for t in &p.trim {
             match Kind::parse(t.get_ref()) {
                 Some(k) => trim.push(k),
-                None => d.at(t.span(), format_args!("unknown type {:?}", t.get_ref())),
+                None => d.error(
+                    t.span(),
+                    format_args!("unknown type {:?}", t.get_ref()),
+                    TYPES_HINT,
+                ),
             }
+        }
+        if !check::check_words(&p.regex, &self.offices, &self.fragments, d) {
+            return;
         }
         let source = Spanned::new(
             p.regex.span(),
             expand_words(p.regex.get_ref(), &self.offices, &self.fragments),
         );
-        let reject = p.reject.as_ref().and_then(|r| compile_regex(r, d));
+        let reject = p
+            .reject
+            .as_ref()
+            .and_then(|r| compile_filter(r, "reject", d));
         if let Some(regex) = compile_regex(&source, d) {
+            if check::never_matches(source.get_ref()) {
+                d.error(
+                    p.regex.span(),
+                    check::NEVER_MATCHES,
+                    check::NEVER_MATCHES_HINT,
+                );
+            }
             self.patterns.push(Pattern {
-                id: p.id,
+                id: p.id.into_inner(),
                 kind,
                 regex,
                 priority: p.priority,
@@ -1209,21 +1618,57 @@ fn compile_regex(source: &Spanned<String>, d: &mut Diagnostics) -> Option<Regex>
     match Regex::new(source.get_ref()) {
         Ok(re) => Some(re),
         Err(e) => {
-            d.at(
+            d.error(
                 source.span(),
-                format_args!(
-                    "invalid regex: {}",
-                    e.to_string().lines().last().unwrap_or("")
-                ),
+                format_args!("invalid regex: {}", regex_message(&e)),
+                REGEX_HINT,
             );
             None
         }
     }
 }
 
+/// An `exclude` or `reject` regex: one that matches the empty string (`将|`, a stray `|`)
+/// matches every text, so the rule it filters never gives anything.
+fn compile_filter(source: &Spanned<String>, key: &str, d: &mut Diagnostics) -> Option<Regex> {
+    let re = compile_regex(source, d)?;
+    if check::matches_everything(source.get_ref()) {
+        d.error(
+            source.span(),
+            format_args!("{key} matches every text, so the rule never gives anything"),
+            "it matches the empty string: look for an empty alternative (a stray `|`) or a `?`/`*` \
+             over all of it",
+        );
+    }
+    Some(re)
+}
+
+/// The regex crate's message without the pattern it repeats (the place says where).
+fn regex_message(e: &regex::Error) -> String {
+    let last = e
+        .to_string()
+        .lines()
+        .last()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    last.strip_prefix("error: ").unwrap_or(&last).to_string()
+}
+
+const REGEX_HINT: &str = "the syntax is Rust's regex crate's (docs.rs/regex); escape ( ) [ ] { } \
+                          with \\ to match them as written";
+const TYPES_HINT: &str = "types are State, City, Place, Organization, Person, Document, \
+                          Initiative, Event, Topic, Group and Date";
+const ENTITY_TYPES_HINT: &str = "entity types are State, City, Place, Organization, Person, \
+                                 Document, Initiative, Event and Topic";
+
 /// Replaces each `{fragment}` of the lexicon with its text (fragments may use one another and
 /// `{offices}`), then `{offices}` with an alternation of the lexicon's offices, longest first.
-fn expand_words(pattern: &str, offices: &[String], fragments: &[(String, String)]) -> String {
+pub(crate) fn expand_words(
+    pattern: &str,
+    offices: &[String],
+    fragments: &[(String, String)],
+) -> String {
     let mut out = pattern.to_string();
     // Fragments nest a few levels at most; a cycle stops growing after this many rounds.
     for _ in 0..4 {
@@ -1234,6 +1679,10 @@ fn expand_words(pattern: &str, offices: &[String], fragments: &[(String, String)
         if out == before {
             break;
         }
+    }
+    if offices.is_empty() {
+        // An empty list matches nothing, not the empty string.
+        return out.replace("{offices}", EMPTY_CLASS);
     }
     let alternation: Vec<String> = offices.iter().map(|o| regex::escape(o)).collect();
     out.replace("{offices}", &format!("(?:{})", alternation.join("|")))
@@ -1251,10 +1700,16 @@ pub struct Lexicon<'a> {
     pub fragments: &'a [(String, String)],
     /// An unnamed item a tolerant list (`{name:Type*}`) may hold.
     pub list_gap: Option<&'a str>,
+    /// Only mentions of these kinds fill slots (the check's question: can the rule match at
+    /// all with what the other rules make?); all kinds when none.
+    pub kinds: Option<&'a [Kind]>,
 }
 
 /// The lexicon fragment that may follow each item of a tolerant list (a name's note).
 const LIST_ITEM_NOTE: &str = "list_item_note";
+
+/// A class no character is in.
+const EMPTY_CLASS: &str = "[^\\s\\S]";
 
 /// Turns `{name:Type|Type}` and `{name:Type+}` slots into regex groups over placeholders.
 pub fn expand_slots(pattern: &str, lex: &Lexicon) -> Result<String, String> {
@@ -1292,9 +1747,14 @@ pub fn expand_slots(pattern: &str, lex: &Lexicon) -> Result<String, String> {
         for t in types.split('|') {
             let kind =
                 Kind::parse(t).ok_or_else(|| format!("slot {{{body}}}: unknown type {t:?}"))?;
-            class.push_str(&format!("\\x{{{:X}}}", kind.placeholder() as u32));
+            if lex.kinds.is_none_or(|ks| ks.contains(&kind)) {
+                class.push_str(&format!("\\x{{{:X}}}", kind.placeholder() as u32));
+            }
         }
         class.push(']');
+        if class == "[]" {
+            class = EMPTY_CLASS.to_string();
+        }
         let inner = if list {
             let alt = |words: &[String]| {
                 words
@@ -1340,85 +1800,77 @@ pub fn expand_slots(pattern: &str, lex: &Lexicon) -> Result<String, String> {
     Ok(out)
 }
 
-fn compile_relation(r: RawRelation, lex: &Lexicon, d: &mut Diagnostics) -> Option<Relation> {
+fn compile_relation(
+    r: RawRelation,
+    lex: &Lexicon,
+    producible: &[Kind],
+    d: &mut Diagnostics,
+) -> Option<Relation> {
+    if !check::check_words(&r.pattern, lex.offices, lex.fragments, d) {
+        return None;
+    }
     let expanded = match expand_slots(r.pattern.get_ref(), lex) {
         Ok(p) => p,
         Err(e) => {
-            d.at(r.pattern.span(), e);
+            d.error(r.pattern.span(), e, SLOT_HINT);
             return None;
         }
     };
     let regex = match Regex::new(&expanded) {
         Ok(re) => re,
         Err(e) => {
-            d.at(
+            d.error(
                 r.pattern.span(),
-                format_args!(
-                    "invalid pattern: {}",
-                    e.to_string().lines().last().unwrap_or("")
-                ),
+                format_args!("invalid pattern: {}", regex_message(&e)),
+                REGEX_HINT,
             );
             return None;
         }
     };
     let names: Vec<&str> = regex.capture_names().flatten().collect();
-    let mut facts = Vec::new();
-    for f in &r.facts {
-        let parts: Vec<&str> = f.get_ref().split_whitespace().collect();
-        let [s, p, o] = parts[..] else {
-            d.at(f.span(), "a fact is `subject predicate object`");
-            continue;
-        };
-        if !PREDICATES.contains(&p)
-            && p != DATED
-            && p != SITS_IN
-            && p != SIGNED_BY_ATTENDEES
-            && !AT_EVENT.iter().any(|(at, ..)| *at == p)
-        {
-            d.at(f.span(), format_args!("unknown predicate {p:?}"));
-            continue;
-        }
-        for slot in [s, o]
-            .into_iter()
-            .flat_map(|x| x.split(['@', '|']))
-            .map(|x| x.trim_end_matches(".org").trim_end_matches(OWN_DATES))
-        {
-            if !SPECIAL_SLOTS.contains(&slot) && !names.contains(&slot) {
-                d.at(
-                    f.span(),
-                    format_args!("slot {slot:?} is not in the pattern"),
-                );
-            }
-        }
-        facts.push(FactTemplate {
-            subject: s.into(),
-            predicate: p.into(),
-            object: o.into(),
-        });
-    }
     let mut create = Vec::new();
     for (slot, kind) in &r.create {
         match Kind::parse(kind.get_ref()).filter(|k| k.is_entity()) {
             Some(k) if names.contains(&slot.as_str()) => create.push((slot.clone(), k)),
-            Some(_) => d.at(
+            Some(_) => d.error(
                 kind.span(),
                 format_args!("create: slot {slot:?} is not in the pattern"),
+                "name a group of the pattern, such as (?P<object>…)",
             ),
-            None => d.at(
+            None => d.error(
                 kind.span(),
                 format_args!("create: unknown entity type {:?}", kind.get_ref()),
+                ENTITY_TYPES_HINT,
             ),
         }
     }
-    let exclude = r.exclude.as_ref().and_then(|e| compile_regex(e, d));
+    let kinds = check::SlotKinds {
+        slots: check::slot_kinds(&expand_words(
+            r.pattern.get_ref(),
+            lex.offices,
+            lex.fragments,
+        )),
+        create: &create,
+    };
+    let mut facts = Vec::new();
+    for f in &r.facts {
+        if let Some(t) = fact_template(f, &names, &kinds, d) {
+            facts.push(t);
+        }
+    }
+    let exclude = r
+        .exclude
+        .as_ref()
+        .and_then(|e| compile_filter(e, "exclude", d));
     let mut reject = Vec::new();
     for (slot, re) in &r.reject {
         if !names.contains(&slot.as_str()) {
-            d.at(
+            d.error(
                 re.span(),
                 format_args!("reject: slot {slot:?} is not in the pattern"),
+                "reject is keyed by a group of the pattern",
             );
-        } else if let Some(re) = compile_regex(re, d) {
+        } else if let Some(re) = compile_filter(re, "reject", d) {
             reject.push((slot.clone(), re));
         }
     }
@@ -1426,9 +1878,10 @@ fn compile_relation(r: RawRelation, lex: &Lexicon, d: &mut Diagnostics) -> Optio
         None | Some("body") => Scope::Body,
         Some("signature") => Scope::Signature,
         Some(other) => {
-            d.at(
+            d.error(
                 r.scope.as_ref().unwrap().span(),
-                format_args!("scope {other:?}: use body or signature"),
+                format_args!("unknown scope {other:?}"),
+                "scope is \"body\" (running text, the default) or \"signature\"",
             );
             Scope::Body
         }
@@ -1436,14 +1889,34 @@ fn compile_relation(r: RawRelation, lex: &Lexicon, d: &mut Diagnostics) -> Optio
     if let Some(rep) = &r.replace {
         for slot in rep.get_ref().split(',').flat_map(|x| x.split(['@', '|'])) {
             if !names.contains(&slot.trim()) {
-                d.at(
+                d.error(
                     rep.span(),
-                    format_args!("replace: slot {slot:?} is not in the pattern"),
+                    format_args!("replace: slot {:?} is not in the pattern", slot.trim()),
+                    "replace lists groups of the pattern, separated by commas",
                 );
             }
         }
     }
-    let (line, _) = line_col(d.content, r.id.span().start);
+    if let Some(role) = &r.role
+        && !names.contains(&role.get_ref().as_str())
+    {
+        d.error(
+            role.span(),
+            format_args!("role: group {:?} is not in the pattern", role.get_ref()),
+            "role names the group whose text is the office, such as (?P<role>{offices})",
+        );
+    }
+    check::warn_unused_groups(&r, &names, d);
+    if check::never_matches(&expanded) {
+        d.error(
+            r.pattern.span(),
+            check::NEVER_MATCHES,
+            check::NEVER_MATCHES_HINT,
+        );
+    } else {
+        check::warn_unfillable(&r, lex, producible, d);
+    }
+    let line = d.site(r.id.span()).line;
     Some(Relation {
         place: format!("{}:{line}", d.file),
         id: r.id.into_inner(),
@@ -1452,10 +1925,143 @@ fn compile_relation(r: RawRelation, lex: &Lexicon, d: &mut Diagnostics) -> Optio
         create,
         exclude,
         reject,
-        role: r.role,
+        role: r.role.map(|s| s.into_inner()),
         replace: r.replace.map(|s| s.into_inner()),
         scope,
         examples: r.examples,
         counterexamples: r.counterexamples,
+    })
+}
+
+const SLOT_HINT: &str = "a slot is {name:Type}, {name:Type|Type}, {name:Type+} (a list) or \
+                         {_:Type} (not captured)";
+
+/// Reads one `subject predicate object` of a relation, checking its slots and that their
+/// types suit the predicate.
+fn fact_template(
+    f: &Spanned<String>,
+    names: &[&str],
+    kinds: &check::SlotKinds,
+    d: &mut Diagnostics,
+) -> Option<FactTemplate> {
+    let parts: Vec<&str> = f.get_ref().split_whitespace().collect();
+    let [s, p, o] = parts[..] else {
+        d.error(
+            f.span(),
+            "a fact is `subject predicate object`",
+            "write three words: two slots and a predicate, such as \"s supports o\"",
+        );
+        return None;
+    };
+    let Some((domain, range)) = signature(p) else {
+        d.error(
+            f.span(),
+            format_args!("unknown predicate {p:?}"),
+            format_args!("predicates are {}", PREDICATES.join(", ")),
+        );
+        return None;
+    };
+    let mut ok = true;
+    for slot in [s, o]
+        .into_iter()
+        .flat_map(|x| x.split(['@', '|']))
+        .map(|x| x.trim_end_matches(".org").trim_end_matches(OWN_DATES))
+    {
+        if !SPECIAL_SLOTS.contains(&slot) && !names.contains(&slot) {
+            ok = false;
+            d.error(
+                f.span(),
+                format_args!("slot {slot:?} is not in the pattern"),
+                format_args!(
+                    "name a group of the pattern ({{{slot}:Type}} or (?P<{slot}>…)), or use {}",
+                    SPECIAL_SLOTS.join(", ")
+                ),
+            );
+        }
+    }
+    if ok {
+        check::check_kinds(f, "subject", s, p, &kinds.of(s), domain, d);
+        check::check_kinds(f, "object", o, p, &kinds.of(o), range, d);
+    }
+    Some(FactTemplate {
+        subject: s.into(),
+        predicate: p.into(),
+        object: o.into(),
+    })
+}
+
+/// The kinds of mention the rules can make: of gazetteer entities, patterns, group words and
+/// relations that replace their match with a mention (created, or of a slot they fold).
+fn producible_kinds<'a>(b: &Builder, files: impl Iterator<Item = &'a RawFile>) -> Vec<Kind> {
+    let mut kinds: Vec<Kind> = b.entities.iter().map(|e| e.kind).collect();
+    if !b.pending_groups.is_empty() {
+        kinds.push(Kind::Group);
+    }
+    for raw in files {
+        kinds.extend(
+            raw.pattern
+                .iter()
+                .filter_map(|p| Kind::parse(p.kind.get_ref())),
+        );
+        for r in raw.relation.iter().filter(|r| r.replace.is_some()) {
+            kinds.extend(r.create.values().filter_map(|k| Kind::parse(k.get_ref())));
+            kinds.extend(
+                check::slot_kinds(r.pattern.get_ref())
+                    .into_iter()
+                    .flat_map(|(_, ks)| ks),
+            );
+        }
+    }
+    kinds.sort();
+    kinds.dedup();
+    kinds
+}
+
+/// Domain and range of each predicate of rule files, as `ontology/accord.ttl` declares them
+/// (a test compares), and of the pseudo-predicates: `dated` (a date slot gives both dates),
+/// `sitsIn`, `adoptedAt`/`signedAt` and `signedByAttendeesOf` (a document and its meeting).
+pub fn signature(predicate: &str) -> Option<(&'static [Kind], &'static [Kind])> {
+    use Kind::*;
+    const ENTITIES: &[Kind] = &[
+        State,
+        City,
+        Place,
+        Organization,
+        Person,
+        Document,
+        Initiative,
+        Event,
+        Group,
+        Topic,
+    ];
+    const PLACES: &[Kind] = &[City, Place, State];
+    const DATES: &[Kind] = &[Date];
+    const DOCUMENT: &[Kind] = &[Document];
+    const DATED_THINGS: &[Kind] = &[Event, Initiative, Document];
+    const MEMBERS: &[Kind] = &[State, Organization];
+    Some(match predicate {
+        "proposed" => (
+            &[State, Organization, Person],
+            &[Initiative, Document, Event, Organization],
+        ),
+        "supports" | "welcomes" | "notes" | "appreciates" | "regrets" | "concernedAbout"
+        | "opposes" | "condemns" => (&[Group, State, Organization, Person], ENTITIES),
+        "signedIn" | "adoptedIn" => (DOCUMENT, PLACES),
+        "signedOn" | "adoptedOn" | "enteredIntoForceOn" => (DOCUMENT, DATES),
+        "signedBy" => (DOCUMENT, &[Person, State, Organization]),
+        "adoptedBy" => (DOCUMENT, &[Organization, State, Event]),
+        "heldIn" => (&[Event], PLACES),
+        "startDate" | "endDate" | DATED => (DATED_THINGS, DATES),
+        "hostedBy" => (&[Event], MEMBERS),
+        "locatedIn" => (&[Initiative, Organization], PLACES),
+        "joined" | "observerOf" | "dialoguePartnerOf" => (MEMBERS, &[Organization]),
+        "represents" => (&[Person], MEMBERS),
+        "hasMember" => (&[Group], &[State]),
+        "attended" => (&[Person, State], &[Event]),
+        "chaired" => (&[State, Person], &[Organization, Event]),
+        SITS_IN => (ENTITIES, PLACES),
+        SIGNED_BY_ATTENDEES => (DOCUMENT, &[Event]),
+        p if AT_EVENT.iter().any(|(at, ..)| *at == p) => (DOCUMENT, &[Event]),
+        _ => return None,
     })
 }

@@ -355,10 +355,10 @@ fn malformed_rules_are_reported_with_their_place() {
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(
-        err.contains("a.toml:3:8: unknown entity type \"Planet\""),
+        err.contains("a.toml:3:8: error: unknown entity type \"Planet\""),
         "{err}"
     );
-    assert!(err.contains("a.toml:8:11: invalid pattern"), "{err}");
+    assert!(err.contains("a.toml:8:11: error: invalid pattern"), "{err}");
     fs::write(rules.join("a.toml"), "[[entity]\n").unwrap();
     let out = accord(tmp.path(), &["--rules", "myrules", "extract"]);
     assert!(stderr(&out).contains("a.toml:1:"), "{}", stderr(&out));

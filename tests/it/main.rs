@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per area (see ARCHITECTURE.md, Testing).
 
+mod check;
 mod cli;
 mod draw;
 mod evaluation;
