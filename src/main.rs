@@ -6,6 +6,7 @@ use std::fs;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
 
 use accord::export::{self, Format};
 use accord::rdf::{self, Vocab};
@@ -20,6 +21,10 @@ use oxigraph::model::{Term, Triple};
 use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
 use oxigraph::sparql::{CancellationToken, QueryResults};
 use rayon::prelude::*;
+
+use crate::progress::Progress;
+
+mod progress;
 
 /// Turns diplomatic texts into a knowledge graph you can query with SPARQL.
 #[derive(Parser)]
@@ -761,10 +766,13 @@ const STDIN_KEY: &str = "stdin";
 /// chunk is read and extracted in parallel, then stored or written in input order, so the
 /// output does not depend on scheduling and memory stays bounded by the chunk.
 fn extract(rules: &Rules, vocab: &Vocab, args: &ExtractArgs, out: &Path) -> Result<ExitCode> {
+    let started = Instant::now();
     check_stdin_args(args)?;
     let inputs = Inputs::gather(&args.paths);
+    let shown = progress::shown(args.quiet);
     let mut tally = Tally {
         skipped: inputs.skipped,
+        unreadable: inputs.skipped,
         total: inputs.file_count(),
         quiet: args.quiet,
         ..Tally::default()
@@ -786,8 +794,12 @@ fn extract(rules: &Rules, vocab: &Vocab, args: &ExtractArgs, out: &Path) -> Resu
     let mut sink = if args.stdout {
         Sink::Stdout(io::BufWriter::new(io::stdout().lock()))
     } else {
-        Sink::Store(Box::new(Store::open(out)?))
+        let loading = Progress::spinner(format!("loading {}", out.join("store").display()), shown);
+        let store = Store::open(out)?;
+        loading.finish();
+        Sink::Store(Box::new(store))
     };
+    tally.progress = Progress::extraction(inputs.total_bytes(), shown);
     let mut units = units(inputs.sources, args);
     loop {
         let chunk: Vec<Unit> = units.by_ref().take(EXTRACT_CHUNK.max(4 * jobs)).collect();
@@ -808,6 +820,7 @@ fn extract(rules: &Rules, vocab: &Vocab, args: &ExtractArgs, out: &Path) -> Resu
         }
         sink.flush()?;
     }
+    tally.progress.finish();
     if tally.kept == 0 {
         if tally.skipped > 0 {
             bail!(
@@ -818,7 +831,7 @@ fn extract(rules: &Rules, vocab: &Vocab, args: &ExtractArgs, out: &Path) -> Resu
         bail!("no documents in {}", paths_list(&args.paths));
     }
     match sink {
-        Sink::Store(store) => finish_store(rules, vocab, *store, &tally, out)?,
+        Sink::Store(store) => finish_store(rules, vocab, *store, &tally, out, shown)?,
         Sink::Stdout(_) => tally.say(&format!(
             "extracted {} ({} quads) to standard output{}",
             count_documents(tally.kept),
@@ -826,6 +839,7 @@ fn extract(rules: &Rules, vocab: &Vocab, args: &ExtractArgs, out: &Path) -> Resu
             tally.skipped_note()
         )),
     }
+    tally.say(&tally.summary(started));
     Ok(tally.exit_code())
 }
 
@@ -896,6 +910,8 @@ fn units(sources: Vec<Source>, args: &ExtractArgs) -> impl Iterator<Item = Unit>
 /// dropped on its thread, so a chunk holds only quads.
 struct Extracted {
     key: String,
+    /// Bytes of input read for it: the file, or the JSON Lines record.
+    bytes: u64,
     /// Read from a text file, whose name shows its key.
     file: bool,
     source: String,
@@ -914,20 +930,28 @@ fn extract_unit(
     unit: Unit,
 ) -> Result<Extracted, ReadError> {
     let file = matches!(unit, Unit::File(_));
+    let mut record_bytes = None;
     let doc = match unit {
         Unit::File(path) => accord::read::read_file_as(&path, encoding)?,
         Unit::Stdin { key } => {
             accord::read::read_stream(&key, STDIN_KEY, io::stdin().lock(), encoding)?
         }
-        Unit::Record(r) => r.document()?,
+        Unit::Record(r) => {
+            // The line and its line end.
+            record_bytes = Some(r.text.len() as u64 + 1);
+            r.document()?
+        }
         Unit::Failed(e) => return Err(e),
     };
+    let bytes =
+        record_bytes.unwrap_or_else(|| doc.byte_offsets.last().map_or(0, |&n| u64::from(n)));
     let x = accord::extract(rules, doc);
     let mut quads = accord::to_quads(rules, vocab, &x);
     rdf::sort_quads(&mut quads);
     quads.dedup();
     Ok(Extracted {
         file,
+        bytes,
         paragraphs: x.segmented.paragraphs.len(),
         mentions: x.mentions.iter().map(Vec::len).sum(),
         facts: x.facts.len(),
@@ -976,9 +1000,15 @@ struct Tally {
     /// The number of inputs when known beforehand (files only, no streams).
     total: Option<usize>,
     kept: usize,
+    /// Inputs left out, each named on stderr; `unreadable` of them could not be read (missing,
+    /// binary, undecodable, a malformed JSON Lines record), the others were read but not kept
+    /// (empty, or a key that cannot name a document or is already used).
     skipped: usize,
+    unreadable: usize,
+    facts: usize,
     quads: usize,
     quiet: bool,
+    progress: Progress,
     /// Keys used in this run, with the source that used them first.
     keys: BTreeMap<String, String>,
 }
@@ -990,8 +1020,14 @@ impl Tally {
         self.seen_inputs += 1;
         let x = match result {
             Ok(x) => x,
-            Err(e) => return self.skip(&e.to_string()),
+            Err(e) => {
+                if !matches!(e, ReadError::Empty { .. }) {
+                    self.unreadable += 1;
+                }
+                return self.skip(&e.to_string());
+            }
         };
+        self.progress.advance(x.bytes);
         if let Some(problem) = rdf::key_problem(&x.key) {
             return self.skip(&format!("{}: its key {:?} {problem}", x.source, x.key));
         }
@@ -1004,12 +1040,14 @@ impl Tally {
         }
         self.keys.insert(x.key.clone(), x.source.clone());
         self.kept += 1;
+        self.facts += x.facts;
         self.quads += x.quads.len();
+        self.progress.documents(self.kept);
         Some(x)
     }
 
     fn skip(&mut self, why: &str) -> Option<Extracted> {
-        eprintln!("accord: skipped {why}");
+        self.progress.println(&format!("accord: skipped {why}"));
         self.skipped += 1;
         None
     }
@@ -1035,8 +1073,22 @@ impl Tally {
     /// A line on stderr that is not an error: left out with --quiet.
     fn say(&self, line: &str) {
         if !self.quiet {
-            eprintln!("{line}");
+            self.progress.println(line);
         }
+    }
+
+    /// The last line of a run: `summary: 2 documents, 396 facts, 0 skipped, 0 errors in 0.42 s`;
+    /// the skipped and the errors are the inputs named above, read but not kept and unreadable.
+    fn summary(&self, started: Instant) -> String {
+        format!(
+            "summary: {}, {} facts, {} skipped, {} error{} in {:.2} s",
+            count_documents(self.kept),
+            self.facts,
+            self.skipped - self.unreadable,
+            self.unreadable,
+            if self.unreadable == 1 { "" } else { "s" },
+            started.elapsed().as_secs_f64()
+        )
     }
 
     fn skipped_note(&self) -> String {
@@ -1063,6 +1115,7 @@ fn finish_store(
     mut store: Store,
     tally: &Tally,
     out: &Path,
+    shown: bool,
 ) -> Result<()> {
     let stale: Vec<&String> = store
         .manifest
@@ -1080,17 +1133,26 @@ fn finish_store(
     store.manifest.rules_hash = rules.hash.clone();
     store.manifest.base = vocab.base.clone();
     store.replace_graphs(&[vocab.entities_graph()], &rdf::entity_quads(rules, vocab))?;
+    // Saving the snapshot, then each export and the gazetteer.
+    let steps = Progress::steps(export::EXTRACT_FORMATS.len() as u64 + 2, shown);
+    steps.part(format!("saving {}", out.join("store").display()));
     store.save()?;
+    steps.inc();
     let quads = store.sorted_quads()?;
     let quad_count = quads.len();
     let (documents, entities) = export::split_gazetteer(quads, vocab);
     for &format in export::EXTRACT_FORMATS {
         let path = out.join(format.file_name());
+        steps.part(format!("writing {}", path.display()));
         write_atomically(&path, |w| export::write(format, &documents, vocab, w))?;
+        steps.inc();
     }
-    write_atomically(&out.join(export::GAZETTEER_FILE), |w| {
+    let path = out.join(export::GAZETTEER_FILE);
+    steps.part(format!("writing {}", path.display()));
+    write_atomically(&path, |w| {
         export::write(Format::Turtle, &entities, vocab, w)
     })?;
+    steps.finish();
     tally.say(&format!(
         "stored {} ({} in the store, {} quads) in {}; exports written to {}{}",
         count_documents(tally.kept),
@@ -1177,6 +1239,18 @@ impl Inputs {
             }
         }
         inputs
+    }
+
+    /// The bytes of every input, when every input is a file: standard input is not measured
+    /// beforehand.
+    fn total_bytes(&self) -> Option<u64> {
+        self.sources
+            .iter()
+            .map(|s| match s {
+                Source::Text(p) | Source::Lines(p) => Some(fs::metadata(p).map_or(0, |m| m.len())),
+                Source::Stdin => None,
+            })
+            .sum()
     }
 
     /// The number of documents, when every input is a text file: streams are not counted

@@ -6,6 +6,10 @@
 //! Invariant: recognize does no I/O and cannot fail; spans are character offsets into the
 //! paragraph's text.
 
+use std::sync::{Arc, Mutex, OnceLock};
+
+use regex::Regex;
+
 use crate::date::{Context, DateValue, Point, RawDate};
 use crate::rules::{GroupOf, Kind, Rules, Surface};
 
@@ -309,6 +313,10 @@ pub fn period_in_name(rules: &Rules, name: &str) -> Option<DateValue> {
 /// Whether a whole line is a date (the date line under a signature block).
 pub fn is_date_line(rules: &Rules, line: &str) -> bool {
     let line = line.trim();
+    // Most lines hold no date at all: one pass of every date pattern at once rules them out.
+    if any_date(rules).is_some_and(|re| !re.is_match(line)) {
+        return false;
+    }
     rules
         .patterns
         .iter()
@@ -324,6 +332,39 @@ pub fn is_date_line(rules: &Rules, line: &str) -> bool {
             })
         })
 }
+
+/// The date patterns joined into one regex (their group names dropped, as they repeat), which
+/// matches a text wherever one of them does; `None` when they do not join into one regex.
+/// Built once per rule set (by its hash).
+fn any_date(rules: &Rules) -> Option<Arc<Regex>> {
+    static BUILT: OnceLock<BuiltRegexes> = OnceLock::new();
+    let mut built = BUILT
+        .get_or_init(Default::default)
+        .lock()
+        .expect("date regex cache");
+    if let Some((_, re)) = built.iter().find(|(hash, _)| *hash == rules.hash) {
+        return re.clone();
+    }
+    let unname = Regex::new(r"\(\?P?<[A-Za-z0-9_]+>").expect("valid regex");
+    let joined: Vec<String> = rules
+        .patterns
+        .iter()
+        .filter(|p| p.kind == Kind::Date)
+        .map(|p| format!("(?:{})", unname.replace_all(p.regex.as_str(), "(?:")))
+        .collect();
+    // With no date pattern, a regex that matches nothing.
+    let source = if joined.is_empty() {
+        r"[^\s\S]".to_string()
+    } else {
+        joined.join("|")
+    };
+    let re = Regex::new(&source).ok().map(Arc::new);
+    built.push((rules.hash.clone(), re.clone()));
+    re
+}
+
+/// Regexes built so far, by the hash of their rules.
+type BuiltRegexes = Mutex<Vec<(String, Option<Arc<Regex>>)>>;
 
 fn gazetteer(rules: &Rules, text: &str, chars: &CharIndex) -> Vec<Candidate> {
     rules

@@ -4,12 +4,18 @@
 //! type; relation patterns are regexes over that string (see `rules::expand_slots`). Rules with
 //! `replace` run first, in file order: each match becomes a single mention of its `replace`
 //! slot, so a later stance rule sees `成员国注意到<Initiative>` where the text had a whole
-//! proposal clause. The other rules then run over the final encoding.
+//! proposal clause. The other rules then run over the final encoding, those of them that can
+//! match it: one automaton pass over the sentence finds the strings each rule's matches must
+//! contain (`Triggers`), and a rule none of whose strings occurs is not searched.
 //!
 //! Invariant: relate does no I/O and cannot fail; every fact names its rule and sentence.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use aho_corasick::AhoCorasick;
+use regex_syntax::hir::{Class, Hir, HirKind};
 
 use crate::date::{DateValue, Point};
 use crate::recognize::{CharIndex, Mention, Target};
@@ -125,10 +131,12 @@ pub fn relate(
                 sentence.apply_replacing(rules, rule, &mut found);
             }
         }
-        for rule in rules
+        let can_match = triggers(rules).can_match(&sentence.encoded);
+        for (_, rule) in rules
             .relations
             .iter()
-            .filter(|r| r.scope == scope && r.replace.is_none())
+            .enumerate()
+            .filter(|(i, r)| r.scope == scope && r.replace.is_none() && can_match[*i])
         {
             sentence.apply(rules, rule, &mut found);
         }
@@ -171,6 +179,116 @@ pub fn relate(
     facts.sort();
     facts.dedup();
     facts
+}
+
+/// Which relation rules can match a sentence, told by one automaton pass over it: for each rule,
+/// strings one of which every match of its regex contains (its trigger words, often), read from
+/// the regex itself. A rule none of whose strings occurs in the sentence matches nowhere, so it
+/// is not searched; a rule with no such strings is always searched. Built once per rule set (by
+/// its hash) and shared by every thread.
+struct Triggers {
+    automaton: AhoCorasick,
+    /// The rule (index into `Rules::relations`) of each string of the automaton.
+    owner: Vec<usize>,
+    /// Rules searched whatever the sentence holds.
+    always: Vec<bool>,
+}
+
+impl Triggers {
+    fn new(rules: &Rules) -> Triggers {
+        let mut strings = Vec::new();
+        let mut owner = Vec::new();
+        let mut always = vec![true; rules.relations.len()];
+        for (i, rule) in rules.relations.iter().enumerate() {
+            let Some(set) = regex_syntax::parse(rule.regex.as_str())
+                .ok()
+                .and_then(|hir| required(&hir))
+            else {
+                continue;
+            };
+            always[i] = false;
+            for s in set {
+                strings.push(s);
+                owner.push(i);
+            }
+        }
+        let automaton = AhoCorasick::new(&strings).expect("trigger automaton");
+        Triggers {
+            automaton,
+            owner,
+            always,
+        }
+    }
+
+    /// For each relation rule, whether it can match `encoded`.
+    fn can_match(&self, encoded: &str) -> Vec<bool> {
+        let mut out = self.always.clone();
+        for m in self.automaton.find_overlapping_iter(encoded) {
+            out[self.owner[m.pattern().as_usize()]] = true;
+        }
+        out
+    }
+}
+
+/// The triggers built so far, by the hash of their rules.
+type BuiltTriggers = Mutex<Vec<(String, Arc<Triggers>)>>;
+
+fn triggers(rules: &Rules) -> Arc<Triggers> {
+    static BUILT: OnceLock<BuiltTriggers> = OnceLock::new();
+    let mut built = BUILT
+        .get_or_init(Default::default)
+        .lock()
+        .expect("trigger cache");
+    if let Some((_, t)) = built.iter().find(|(hash, _)| *hash == rules.hash) {
+        return Arc::clone(t);
+    }
+    let t = Arc::new(Triggers::new(rules));
+    built.push((rules.hash.clone(), Arc::clone(&t)));
+    t
+}
+
+/// Strings one of which every match of `hir` contains, or `None` when there are none to tell
+/// (an optional part, a wide class, an assertion). Of the parts of a concatenation, the one
+/// with the most telling strings is kept: no mention placeholder, longest, fewest.
+fn required(hir: &Hir) -> Option<Vec<Vec<u8>>> {
+    /// A class of at most this many characters counts as that many one-character strings.
+    const SMALL_CLASS: usize = 16;
+    match hir.kind() {
+        HirKind::Literal(l) => Some(vec![l.0.to_vec()]),
+        HirKind::Class(Class::Unicode(c)) => {
+            let chars: Vec<char> = c
+                .ranges()
+                .iter()
+                .flat_map(|r| r.start()..=r.end())
+                .take(SMALL_CLASS + 1)
+                .collect();
+            (!chars.is_empty() && chars.len() <= SMALL_CLASS)
+                .then(|| chars.iter().map(|c| c.to_string().into_bytes()).collect())
+        }
+        HirKind::Class(Class::Bytes(_)) | HirKind::Empty | HirKind::Look(_) => None,
+        HirKind::Repetition(r) if r.min >= 1 => required(&r.sub),
+        HirKind::Repetition(_) => None,
+        HirKind::Capture(c) => required(&c.sub),
+        HirKind::Concat(parts) => parts.iter().filter_map(required).max_by_key(|set| {
+            let placeholder = set
+                .iter()
+                .any(|s| std::str::from_utf8(s).is_ok_and(|s| s.chars().any(is_placeholder)));
+            let shortest = set.iter().map(Vec::len).min().unwrap_or(0);
+            (!placeholder, shortest, std::cmp::Reverse(set.len()))
+        }),
+        HirKind::Alternation(branches) => {
+            let mut all = Vec::new();
+            for b in branches {
+                all.extend(required(b)?);
+            }
+            Some(all)
+        }
+    }
+}
+
+/// The private-use characters that stand for mentions in an encoded sentence.
+fn is_placeholder(c: char) -> bool {
+    ('\u{E000}'..='\u{F8FF}').contains(&c)
 }
 
 type RawFact = (Node, String, Node, String, Option<String>);

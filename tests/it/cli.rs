@@ -692,3 +692,49 @@ fn a_text_without_a_title_line_gets_no_title_made_of_its_file_name() {
         "?title\n\"上海合作组织成员国元首理事会莫斯科宣言\"@zh\n"
     );
 }
+
+#[test]
+fn a_run_ends_with_a_summary_and_draws_no_bar_when_stderr_is_no_terminal() {
+    let tmp = tempfile::tempdir().unwrap();
+    corpus_in(tmp.path());
+    let dir = tmp.path().join("corpus");
+    fs::write(dir.join("blank.txt"), "  \n").unwrap();
+    fs::write(dir.join("binary.txt"), b"PK\x03\x04\x00\x00binary").unwrap();
+    for args in [&["extract"][..], &["extract", "--stdout"]] {
+        let out = accord(tmp.path(), args);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let err = stderr(&out);
+        // The empty file was read but not kept; the binary one could not be read.
+        let (summary, time) = err.lines().last().unwrap().rsplit_once(" in ").unwrap();
+        assert_eq!(
+            summary, "summary: 2 documents, 396 facts, 1 skipped, 1 error",
+            "{err}"
+        );
+        let seconds = time.strip_suffix(" s").unwrap();
+        assert!(seconds.parse::<f64>().is_ok(), "{time}");
+        // Captured, stderr is no terminal: no bar, no cursor movement, only the lines a run
+        // always printed.
+        assert!(!err.contains('\r') && !err.contains('\u{1b}'), "{err:?}");
+        for line in err.lines() {
+            assert!(
+                [
+                    "accord: skipped ",
+                    "[",
+                    "stored ",
+                    "extracted ",
+                    "summary: "
+                ]
+                .iter()
+                .any(|start| line.starts_with(start)),
+                "{line}"
+            );
+        }
+    }
+    // --quiet leaves the inputs skipped, and nothing else.
+    let quiet = accord(tmp.path(), &["extract", "--stdout", "--quiet"]);
+    assert_eq!(
+        stderr(&quiet),
+        "accord: skipped corpus/binary.txt: binary data at byte 4 (not a text file)\n\
+         accord: skipped corpus/blank.txt: empty file\n"
+    );
+}
