@@ -12,6 +12,7 @@ pub mod date;
 pub mod eval;
 pub mod export;
 pub mod graph;
+pub mod html;
 pub mod normalize;
 pub mod push;
 pub mod rdf;

@@ -46,7 +46,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Extract facts from text files (folders are walked for *.txt, any case), JSON Lines files
+    /// Extract facts from text files and web pages (folders are walked for *.txt, *.html and *.htm, any case), JSON Lines files
     /// (*.jsonl: one document per line) or standard input (-) into the store, then write
     /// graph.ttl, graph.nq, graph.trig, graph.jsonld, graph.dot and graph.graphml of the
     /// documents, and entities.ttl of the gazetteer; or, with --stdout, write each document's
@@ -1309,9 +1309,11 @@ fn is_json_lines(path: &Path) -> bool {
 
 /// `*.txt`, the extension in any case.
 fn is_text_file(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("txt"))
+    accord::html::is_html(path)
+        || path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("txt"))
 }
 
 fn is_hidden(path: &Path) -> bool {

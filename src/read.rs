@@ -110,7 +110,13 @@ pub fn read_file_as(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| source.clone());
-    decode_as(&key, &source, &bytes, encoding)
+    let doc = decode_as(&key, &source, &bytes, encoding)?;
+    // A web page (`.html`, `.htm`) is read for the text it shows.
+    if crate::html::is_html(path) {
+        crate::html::page_text(doc)
+    } else {
+        Ok(doc)
+    }
 }
 
 /// Decodes bytes in the encoding detected (see the module comment).

@@ -421,3 +421,96 @@ fn hard_wraps_at_any_width_and_stray_blank_lines_give_the_facts_of_the_clean_cop
         );
     }
 }
+
+/// The web copy as a news site serves it: a page with a script, a menu, a header and a footer
+/// that name meetings of their own, each paragraph a `<p>` with the markup's own line breaks
+/// and indentation inside, and an entity.
+fn as_web_page(text: &str) -> String {
+    let mut page = String::from(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>上合组织峰会在北京举行</title>\n\
+         <script>var headline = '上海合作组织峰会2020年11月10日在北京举行';</script>\n\
+         <style>p { margin: 0 }</style></head>\n<body>\n\
+         <nav><ul><li><a href=\"/\">首页</a></li><li><a href=\"/x\">金砖国家领导人第十二次会晤在喀山举行</a></li></ul></nav>\n\
+         <header><div class=\"logo\">新闻网</div></header>\n<article>\n",
+    );
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let escaped = line.replace('&', "&amp;").replace('<', "&lt;");
+        // The markup breaks long paragraphs over lines between two ideographs, as page sources
+        // do (a break inside `2019年11月` would show as a space in a browser too).
+        let mut broken = String::new();
+        let mut run = 0;
+        let mut prev = ' ';
+        for c in escaped.chars() {
+            if run >= 60 && is_ideograph(prev) && is_ideograph(c) {
+                broken.push_str("\n    ");
+                run = 0;
+            }
+            broken.push(c);
+            run += 1;
+            prev = c;
+        }
+        page.push_str(&format!("  <p>\n    {broken}\n  </p>\n"));
+    }
+    page.push_str(
+        "</article>\n<aside>相关新闻：中国同俄罗斯签署《联合声明》</aside>\n\
+         <footer>版权所有 &copy; 新闻网</footer>\n</body></html>\n",
+    );
+    page
+}
+
+fn is_ideograph(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c)
+}
+
+#[test]
+fn a_web_page_gives_the_facts_of_its_text_and_offsets_into_its_markup() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = as_web_page(&moscow());
+    let path = dir.path().join("moscow-2020-web.html");
+    fs::write(&path, &html).unwrap();
+    let doc = accord::read::read_file(&path).unwrap();
+    // No markup, script, menu, header, aside or footer reaches the text.
+    for gone in [
+        "<p>",
+        "headline",
+        "首页",
+        "喀山",
+        "新闻网",
+        "相关新闻",
+        "版权所有",
+    ] {
+        assert!(!doc.text.contains(gone), "{gone}");
+    }
+    // Every character written as is in the markup points at its own bytes there.
+    let bytes = html.as_bytes();
+    for (c, &at) in doc.text.chars().zip(&doc.byte_offsets) {
+        if !c.is_whitespace() {
+            let mut buf = [0; 4];
+            let own = c.encode_utf8(&mut buf).as_bytes();
+            assert_eq!(&bytes[at as usize..at as usize + own.len()], own, "{c}");
+        }
+    }
+    let (_, found) = accord::eval::run_document(rules(), doc);
+    let mut facts: Vec<String> = found
+        .iter()
+        .map(|f| format!("{} {} {}", f.subject.display, f.predicate, f.object.display))
+        .collect();
+    facts.sort();
+    assert_eq!(facts, fact_list("web", &moscow()));
+}
+
+#[test]
+fn folders_are_walked_for_web_pages_too() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("page.HTM"), as_web_page(&moscow())).unwrap();
+    fs::write(
+        dir.path().join("empty.html"),
+        "<html><body><script>x()</script></body></html>",
+    )
+    .unwrap();
+    let out = accord(dir.path(), &["extract", "--out", "out", "."]);
+    let err = stderr(&out);
+    assert!(err.contains("empty.html: empty file"), "{err}");
+    assert!(err.contains("page.HTM"), "{err}");
+    assert_eq!(out.status.code(), Some(1), "{err}");
+}
