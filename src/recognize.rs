@@ -62,7 +62,11 @@ struct Candidate {
 pub fn recognize(rules: &Rules, text: &str, document: Option<Point>) -> Vec<Mention> {
     let chars = CharIndex::new(text);
     let mut candidates = gazetteer(rules, text, &chars);
-    candidates.extend(patterns(rules, text, &chars));
+    let names: Vec<(usize, usize)> = candidates
+        .iter()
+        .map(|c| (c.mention.start, c.mention.end))
+        .collect();
+    candidates.extend(patterns(rules, text, &chars, &names));
     trim(&mut candidates, text);
     let mut mentions = select(candidates);
     // Mentions count characters: index the paragraph's characters once for the joins.
@@ -298,7 +302,7 @@ fn resolve_dates(mentions: &mut Vec<Mention>, document: Option<Point>) {
 /// patterns find in it. A single year (`《国际卫生条例（2005）》`, `2030年议程`) is no period.
 pub fn period_in_name(rules: &Rules, name: &str) -> Option<DateValue> {
     let chars = CharIndex::new(name);
-    let dates: Vec<Candidate> = patterns(rules, name, &chars)
+    let dates: Vec<Candidate> = patterns(rules, name, &chars, &[])
         .into_iter()
         .filter(|c| c.mention.kind == Kind::Date)
         .collect();
@@ -395,12 +399,24 @@ fn gazetteer(rules: &Rules, text: &str, chars: &CharIndex) -> Vec<Candidate> {
         .collect()
 }
 
-fn patterns(rules: &Rules, text: &str, chars: &CharIndex) -> Vec<Candidate> {
+/// `names` are the gazetteer's names in the paragraph (character ranges): a pattern's `reject`
+/// reads the mention with them masked, so a word inside a name (和 of `拉美和加勒比国家共同体`)
+/// is no clause word, while one between names (`中国和俄罗斯…`) still is.
+fn patterns(
+    rules: &Rules,
+    text: &str,
+    chars: &CharIndex,
+    names: &[(usize, usize)],
+) -> Vec<Candidate> {
     let mut out = Vec::new();
     for p in &rules.patterns {
         for caps in p.regex.captures_iter(text) {
             let m = caps.name("mention").unwrap_or_else(|| caps.get(0).unwrap());
-            if m.is_empty() || p.reject.as_ref().is_some_and(|re| re.is_match(m.as_str())) {
+            let rejected = p.reject.as_ref().is_some_and(|re| {
+                re.is_match(m.as_str())
+                    && re.is_match(&masked(m.as_str(), chars.char_at(m.start()), names))
+            });
+            if m.is_empty() || rejected {
                 continue;
             }
             let target = if p.kind == Kind::Date {
@@ -433,6 +449,27 @@ fn patterns(rules: &Rules, text: &str, chars: &CharIndex) -> Vec<Candidate> {
         }
     }
     out
+}
+
+/// `text`, which starts at character `start` of its paragraph, with every character inside one
+/// of `names` (character ranges wholly inside it) written as `□`.
+fn masked(text: &str, start: usize, names: &[(usize, usize)]) -> String {
+    let end = start + text.chars().count();
+    let inside: Vec<&(usize, usize)> = names
+        .iter()
+        .filter(|(s, e)| *s >= start && *e <= end)
+        .collect();
+    text.chars()
+        .enumerate()
+        .map(|(i, c)| {
+            let at = start + i;
+            if inside.iter().any(|(s, e)| (*s..*e).contains(&at)) {
+                '□'
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// Cuts leading mentions of the `trim` kinds off pattern mentions, relabelling them.
