@@ -206,6 +206,8 @@ fn classify(
 ) {
     let mut seen_text = false;
     let mut prev_ends = true;
+    // A signature block may open right after `声明如下：` in an excerpt.
+    let mut after_colon = false;
     for i in 0..lines.len() {
         if lines[i].kind == LineKind::Blank {
             continue;
@@ -213,13 +215,6 @@ fn classify(
         let text = lines[i].text();
         let piece = width == Some(lines[i].len());
         let standalone = prev_ends && !piece;
-        // A signature block may open right after `声明如下：` in an excerpt.
-        let after_colon = i > 0
-            && lines[..i]
-                .iter()
-                .rev()
-                .find(|l| l.kind != LineKind::Blank)
-                .is_some_and(|l| l.ends_with_colon());
         let kind = if layout.page_markers.iter().any(|re| re.is_match(&text)) {
             LineKind::Marker
         } else if piece && !prev_ends {
@@ -240,6 +235,7 @@ fn classify(
         lines[i].kind = kind;
         seen_text |= kind != LineKind::Marker;
         prev_ends = kind != LineKind::Text || lines[i].ends_sentence();
+        after_colon = lines[i].ends_with_colon();
     }
 }
 
