@@ -311,8 +311,9 @@ impl SlotKinds<'_> {
             let mut kinds: Vec<Kind> = self
                 .of(name)
                 .into_iter()
+                // A group's organisation, or the one a meeting is of.
                 .map(|k| {
-                    if k == Kind::Group {
+                    if matches!(k, Kind::Group | Kind::Event) {
                         Kind::Organization
                     } else {
                         k

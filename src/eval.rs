@@ -288,6 +288,7 @@ fn entity_name(rules: &Rules, e: &Entity) -> Name {
                 .chain(std::iter::once(ent.zh.clone()))
                 .chain(ent.aliases.iter().cloned())
                 .chain(ent.en.iter().cloned())
+                .chain(sides_of(rules, *i))
                 .map(|f| normal(rules, &f))
                 .collect();
             forms.sort();
@@ -323,6 +324,24 @@ fn entity_name(rules: &Rules, e: &Entity) -> Name {
             }
         }
     }
+}
+
+/// The sides a state is written as where its initial names several states (`乌方`).
+fn sides_of(rules: &Rules, state: usize) -> Vec<String> {
+    let parties = &rules.parties;
+    let Some(side) = &parties.side else {
+        return Vec::new();
+    };
+    parties
+        .initials
+        .keys()
+        .filter(|&&c| {
+            parties
+                .side_candidates(c)
+                .is_some_and(|s| s.contains(&state))
+        })
+        .map(|c| format!("{c}{side}"))
+        .collect()
 }
 
 /// Counts for one predicate.

@@ -69,6 +69,7 @@ pub fn extract(rules: &Rules, document: Document) -> Extraction {
         .iter()
         .map(|p| p.text.as_str())
         .collect();
+    recognize::resolve_sides(rules, segmented.title.as_deref(), &texts, &mut mentions);
     let abbreviations = recognize::abbreviations(rules, &texts, &mut mentions);
     for (i, ms) in mentions.iter_mut().enumerate() {
         recognize::apply_abbreviations(texts[i], i, ms, &abbreviations);
@@ -146,7 +147,8 @@ fn resolve_anaphors(rules: &Rules, texts: &[&str], mentions: &mut [Vec<Mention>]
                     }
                 }
                 (Target::Text(label), Kind::Event)
-                    if let Some((_, t)) = short_name_of(rules, label, &events) =>
+                    if let Some((_, t)) = short_name_of(rules, label, &events)
+                        .or_else(|| generic_name_of(rules, &word_of(m), &events)) =>
                 {
                     m.target = t.clone();
                 }
@@ -181,6 +183,21 @@ fn short_name_of<'a>(
     events.iter().rev().find(|(name, _)| {
         name.chars().count() > len && name.ends_with(label) && !rules.is_talks(name)
     })
+}
+
+/// A generic name of an organisation's meeting (`上合组织峰会`) after a meeting of that
+/// organisation and level was named in full (`上海合作组织成员国元首理事会第十八次会议`) is that
+/// meeting, the last one named: news reports name it so on second mention.
+fn generic_name_of<'a>(
+    rules: &Rules,
+    word: &str,
+    events: &'a [(String, Target)],
+) -> Option<&'a (String, Target)> {
+    let org = rules.generic_meeting_of(word)?;
+    events
+        .iter()
+        .rev()
+        .find(|(name, _)| name != word && rules.fits_generic_meeting(org, name))
 }
 
 /// The date line under the signature block, else the first full date of the first paragraph.

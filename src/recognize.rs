@@ -28,6 +28,9 @@ pub enum Target {
     RawDate(RawDate),
     /// The states of a count of parties written with their one-character names (`中俄双方`).
     Parties(Vec<usize>),
+    /// A state's side written with an initial that names several states (`乌方`), until the
+    /// document tells which: the one of them it names in full.
+    Side(Vec<usize>),
     /// A word that refers back to the last event named (`出席会议`: that meeting).
     Anaphor,
     /// An anaphor with no meeting named before it among the mentions: text for the relation
@@ -71,11 +74,88 @@ pub fn recognize(rules: &Rules, text: &str, document: Option<Point>) -> Vec<Ment
     let mut mentions = select(candidates);
     // Mentions count characters: index the paragraph's characters once for the joins.
     let letters: Vec<char> = text.chars().collect();
+    drop_namesakes(rules, &mut mentions, &letters);
     join_parties(rules, &mut mentions, &letters);
+    mark_sides(rules, &mut mentions, &letters);
     join_owner_to_event(rules, &mut mentions, &letters);
     absorb_quotes(&mut mentions, &letters);
     resolve_dates(&mut mentions, document);
     mentions
+}
+
+/// A known person's surname written after given names that are not his (`艾莎塔·塔尔·萨勒`,
+/// where the gazetteer knows `马基·萨勒`) names someone else: the mention is dropped, and the
+/// full name is left to the person rules. Given names are his when each is one of the names his
+/// dotted forms write, or an initial (`弗·普京`, `德·阿·梅德韦杰夫`); a person known by no
+/// dotted form keeps any.
+fn drop_namesakes(rules: &Rules, mentions: &mut Vec<Mention>, chars: &[char]) {
+    mentions.retain(|m| {
+        let Target::Entity(i) = m.target else {
+            return true;
+        };
+        if m.kind != Kind::Person || m.start == 0 || chars[m.start - 1] != '·' {
+            return true;
+        }
+        let written = given_names(&chars[..m.start - 1]);
+        let entity = &rules.entities[i];
+        let known: Vec<&str> = std::iter::once(&entity.zh)
+            .chain(&entity.aliases)
+            .filter(|f| f.contains('·'))
+            .flat_map(|f| f.split('·'))
+            .collect();
+        // The leftmost given name may run into the words before it (`总统弗拉基米尔`): it
+        // matches by its end, or as an initial by its last character.
+        let leftmost = written.len().saturating_sub(1);
+        known.is_empty()
+            || written.iter().enumerate().all(|(n, w)| {
+                known.iter().any(|k| {
+                    let initial = w.chars().last().is_some_and(|c| k.starts_with(c));
+                    if n == leftmost {
+                        w.ends_with(k) || initial
+                    } else {
+                        // An initial (`德·阿·梅德韦杰夫`) may be a patronymic's.
+                        w == k || w.chars().count() == 1
+                    }
+                })
+            })
+    });
+}
+
+/// The given names written right before a name's last dot, nearest first (`塔尔`, `艾莎塔` of
+/// `艾莎塔·塔尔·萨勒`); the leftmost runs back to the first character that is no Han.
+fn given_names(before: &[char]) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut end = before.len();
+    loop {
+        let start = before[..end]
+            .iter()
+            .rposition(|c| !is_han(*c))
+            .map_or(0, |p| p + 1);
+        if start == end {
+            break;
+        }
+        names.push(before[start..end].iter().collect());
+        if start == 0 || before[start - 1] != '·' || names.len() == 3 {
+            break;
+        }
+        end = start - 1;
+    }
+    names
+}
+
+fn is_han(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}')
+}
+
+/// The gazetteer entities the mentions name.
+fn named_entities<'m>(mentions: impl IntoIterator<Item = &'m Mention>) -> Vec<usize> {
+    mentions
+        .into_iter()
+        .filter_map(|m| match m.target {
+            Target::Entity(i) => Some(i),
+            _ => None,
+        })
+        .collect()
 }
 
 /// One-character names of states right before a count of parties (`中俄` + `双方`, `中吉乌` +
@@ -88,13 +168,7 @@ fn join_parties(rules: &Rules, mentions: &mut Vec<Mention>, chars: &[char]) {
     if parties.counts.is_empty() || !chars.iter().any(|c| parties.initials.contains_key(c)) {
         return;
     }
-    let named: Vec<usize> = mentions
-        .iter()
-        .filter_map(|m| match m.target {
-            Target::Entity(i) => Some(i),
-            _ => None,
-        })
-        .collect();
+    let named = named_entities(mentions.iter());
     let pick = |c: &char| -> Option<usize> {
         let states = parties.initials.get(c)?;
         match states.as_slice() {
@@ -168,6 +242,97 @@ fn join_parties(rules: &Rules, mentions: &mut Vec<Mention>, chars: &[char]) {
                 owner: None,
             }],
         );
+    }
+}
+
+/// A state's side written with an initial that names several states (`乌方`: Uzbekistan or
+/// Ukraine; the gazetteer names the sides of the others, `俄方`): the state the paragraph
+/// names in full, else the one the document names (`resolve_sides`). Not inside a longer
+/// name, nor before a character that makes the side word another word (`新方案`).
+fn mark_sides(rules: &Rules, mentions: &mut Vec<Mention>, chars: &[char]) {
+    let parties = &rules.parties;
+    let Some(side) = parties.side.as_deref() else {
+        return;
+    };
+    let side: Vec<char> = side.chars().collect();
+    let named = named_entities(mentions.iter());
+    for start in 0..chars.len() {
+        let Some(states) = parties.side_candidates(chars[start]) else {
+            continue;
+        };
+        let end = start + 1 + side.len();
+        if !chars[start + 1..].starts_with(&side)
+            || chars
+                .get(end)
+                .is_some_and(|c| parties.side_not_before.contains(c))
+            || mentions.iter().any(|m| m.start < end && m.end > start)
+        {
+            continue;
+        }
+        let here: Vec<usize> = states
+            .iter()
+            .copied()
+            .filter(|i| named.contains(i))
+            .collect();
+        let states = if here.len() == 1 {
+            here
+        } else {
+            states.to_vec()
+        };
+        let at = mentions.partition_point(|m| m.start < start);
+        mentions.insert(
+            at,
+            Mention {
+                start,
+                end,
+                kind: Kind::State,
+                target: Target::Side(states),
+                rule: "side".into(),
+                owner: None,
+            },
+        );
+    }
+}
+
+/// A side (`乌方`) is the state its paragraph named, else the one of its states the document
+/// names in full. Where the document names none or several, or writes a word of a collective
+/// side (`阿方` in a text on `阿拉伯国家`: the Arab side), the side names nothing and is dropped.
+/// `title` is the document's title line, which names the parties of a joint statement.
+pub fn resolve_sides(
+    rules: &Rules,
+    title: Option<&str>,
+    texts: &[&str],
+    mentions: &mut [Vec<Mention>],
+) {
+    let parties = &rules.parties;
+    let in_title = title.map(|t| recognize(rules, t, None)).unwrap_or_default();
+    let named = named_entities(mentions.iter().flatten().chain(&in_title));
+    let collective = |c: char| {
+        parties.collective_sides.get(&c).is_some_and(|words| {
+            words
+                .iter()
+                .any(|w| texts.iter().chain(&title).any(|t| t.contains(w.as_str())))
+        })
+    };
+    for (text, paragraph) in texts.iter().zip(mentions.iter_mut()) {
+        paragraph.retain_mut(|m| {
+            let Target::Side(states) = &m.target else {
+                return true;
+            };
+            if text.chars().nth(m.start).is_some_and(collective) {
+                return false;
+            }
+            let mut in_document = states
+                .iter()
+                .filter(|i| states.len() == 1 || named.contains(i));
+            match (in_document.next(), in_document.next()) {
+                (Some(&i), None) => {
+                    m.target = Target::Entity(i);
+                    true
+                }
+                _ => false,
+            }
+        });
     }
 }
 

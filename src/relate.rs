@@ -338,8 +338,14 @@ impl<'a> Sentence<'a> {
             .filter_map(|m| {
                 // An anaphor left unresolved stays text for the rules that read it as
                 // `$event` (`…应邀出席了会议`), as `node_of` decides.
+                // A ceremony or talks word (`出席开幕式`) that points back to a ceremony or talks
+                // named before is that one, not the meeting the text goes on about.
+                let word: String = chars[m.start..m.end].iter().collect();
+                let to_own_kind = rules.is_talks(&word)
+                    && matches!(&m.target, Target::Text(label) if rules.is_talks(label));
                 let anaphor = m.kind == Kind::Event
                     && rules.is_anaphor_rule(&m.rule)
+                    && !to_own_kind
                     && !matches!(m.target, Target::Unresolved(_));
                 let nodes = match (&event, &m.target) {
                     (Some(e), _) if anaphor && !named_here => vec![e.clone()],
@@ -683,7 +689,8 @@ impl Match<'_, '_> {
             return own_dates(self.rules, &self.nodes(name));
         }
         if let Some(name) = slot.strip_suffix(".org") {
-            // The organisation a group stands for (`上海合作组织成员国` → 上海合作组织).
+            // The organisation a group stands for (`上海合作组织成员国` → 上海合作组织) or a
+            // meeting is of.
             return self
                 .nodes(name)
                 .into_iter()
@@ -694,6 +701,21 @@ impl Match<'_, '_> {
                     Node::Group {
                         of: GroupOf::Document,
                     } => Node::Organisation,
+                    // A body's organisation (`上合组织成员国元首理事会` → 上合组织).
+                    Node::Entity(i) if self.rules.entities[i].kind == Kind::Organization => self
+                        .rules
+                        .organisation_opening(&self.rules.entities[i].zh)
+                        .map_or(Node::Entity(i), Node::Entity),
+                    // The organisation a meeting's name opens with (`二十国集团领导人峰会`),
+                    // else the document's.
+                    Node::Text {
+                        kind: Kind::Event,
+                        label,
+                        ..
+                    } => self
+                        .rules
+                        .organisation_opening(&label)
+                        .map_or(Node::Organisation, Node::Entity),
                     other => other,
                 })
                 .collect();
@@ -817,7 +839,9 @@ fn node_of(m: &Mention, event: Option<&Node>) -> Option<Node> {
         },
         Target::Unresolved(_) => return None,
         // Resolved before relate; parties stand for several nodes, taken by the caller.
-        Target::RawDate(_) | Target::Anaphor | Target::Parties(_) => return None,
+        Target::RawDate(_) | Target::Anaphor | Target::Parties(_) | Target::Side(_) => {
+            return None;
+        }
         Target::Text(label) => Node::Text {
             kind: m.kind,
             label: label.clone(),

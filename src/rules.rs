@@ -326,6 +326,24 @@ pub struct Parties {
     pub counts: Vec<(String, usize)>,
     /// The states a character may name; more than one where it is ambiguous (巴).
     pub initials: HashMap<char, Vec<usize>>,
+    /// The word that makes an initial a state's side (`方`: 乌方, the Uzbek side).
+    pub side: Option<String>,
+    /// Characters after which the side word is part of another word (`新方案`).
+    pub side_not_before: Vec<char>,
+    /// Words that, written in a document, make an initial's side a collective one there
+    /// (`阿方` in a text on `阿拉伯国家` is the Arab side, no one state).
+    pub collective_sides: HashMap<char, Vec<String>>,
+}
+
+impl Parties {
+    /// The states `c` + the side word may name (`乌方`: Uzbekistan or Ukraine), when `c` names
+    /// more than one: the gazetteer names the sides of the others.
+    pub fn side_candidates(&self, c: char) -> Option<&[usize]> {
+        self.initials
+            .get(&c)
+            .filter(|states| states.len() > 1 && self.side.is_some())
+            .map(Vec::as_slice)
+    }
 }
 
 /// Everything compiled, ready for `recognize` and `relate`.
@@ -361,6 +379,9 @@ pub struct Rules {
     /// A ceremony of a meeting (`中非合作论坛峰会开幕式`), whose group `meeting` names the meeting
     /// itself: a meeting word after it (`本次峰会`) refers back to that meeting.
     pub ceremony: Option<Regex>,
+    /// What follows an organisation's name in a generic name of its meeting (`上合组织` +
+    /// `峰会`), and what the name of the meeting it stands for holds (`元首理事会`).
+    pub generic_meeting: Option<(Regex, Regex)>,
     /// Words that tell of a meeting held online: a document that has them gives no `heldIn`
     /// from where a participant sits.
     pub online: Option<Regex>,
@@ -404,6 +425,54 @@ impl Rules {
     pub fn meeting_of_ceremony<'a>(&self, name: &'a str) -> Option<&'a str> {
         let caps = self.ceremony.as_ref()?.captures(name)?;
         caps.name("meeting").map(|m| m.as_str())
+    }
+
+    /// The organisation whose name opens `name` and the rest of the name after it.
+    pub fn organisation_prefix<'a>(&self, name: &'a str) -> Option<(usize, &'a str)> {
+        let (automaton, orgs) = &self.organisations;
+        automaton
+            .find_iter(name)
+            .filter(|m| m.start() == 0)
+            .max_by_key(|m| m.end())
+            .map(|m| (orgs[m.pattern().as_usize()], &name[m.end()..]))
+    }
+
+    /// The organisation whose shortest name opens `name`: a body's meetings are its
+    /// organisation's (`上合组织成员国元首理事会…会议` opens with `上合组织`).
+    pub fn organisation_opening(&self, name: &str) -> Option<usize> {
+        self.entities
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.kind == Kind::Organization)
+            .flat_map(|(i, e)| {
+                std::iter::once(&e.zh)
+                    .chain(&e.aliases)
+                    .map(move |s| (i, s))
+            })
+            .filter(|(_, s)| name.starts_with(s.as_str()))
+            .min_by_key(|(_, s)| s.len())
+            .map(|(i, _)| i)
+    }
+
+    /// The organisation of a generic name of its meeting (`上合组织峰会`, the lexicon's
+    /// `generic_meeting`).
+    pub fn generic_meeting_of(&self, name: &str) -> Option<usize> {
+        let (generic, _) = self.generic_meeting.as_ref()?;
+        let (org, rest) = self.organisation_prefix(name)?;
+        generic.is_match(rest).then_some(org)
+    }
+
+    /// Whether a meeting of this name may be what a generic name of `org`'s meeting stands
+    /// for: its name opens with the organisation and holds a word of that level (`元首`).
+    pub fn fits_generic_meeting(&self, org: usize, name: &str) -> bool {
+        let Some((_, level)) = &self.generic_meeting else {
+            return false;
+        };
+        let e = &self.entities[org];
+        std::iter::once(&e.zh)
+            .chain(&e.aliases)
+            .filter_map(|s| name.strip_prefix(s.as_str()))
+            .any(|rest| level.is_match(rest))
     }
 
     /// Whether an event of this name is bilateral talks (the lexicon's `talks`).
@@ -486,6 +555,15 @@ fn read_dir_sorted(dir: &Path, out: &mut Vec<(String, String)>) -> Result<(), Ru
 struct RawParties {
     counts: BTreeMap<String, usize>,
     initials: BTreeMap<String, Vec<Spanned<String>>>,
+    /// The word after an initial that makes it a state's side (`方`: 乌方).
+    #[serde(default)]
+    side: Option<String>,
+    /// Characters after which that word is another word (`新方案`).
+    #[serde(default)]
+    side_not_before: String,
+    /// Words that make an initial's side a collective one (`阿` → `阿拉伯国家`: the Arab side).
+    #[serde(default)]
+    collective_sides: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -531,6 +609,10 @@ struct RawFile {
     talks: Option<Spanned<String>>,
     /// A ceremony of a meeting, with the meeting's name as group `meeting`.
     ceremony: Option<Spanned<String>>,
+    /// A generic name of an organisation's meeting after the organisation (`峰会`).
+    generic_meeting: Option<Spanned<String>>,
+    /// What the name of the meeting a generic name stands for holds (`元首|领导人`).
+    generic_meeting_of: Option<Spanned<String>>,
     /// Words that tell of a meeting held online (视频, 线上).
     online: Option<Spanned<String>>,
     /// Counts of parties and the one-character state names written before them (中俄双方).
@@ -755,6 +837,8 @@ struct Builder {
     unnamed_meeting: Option<Regex>,
     talks: Option<Regex>,
     ceremony: Option<Regex>,
+    generic_meeting: Option<Regex>,
+    generic_meeting_of: Option<Regex>,
     online: Option<Regex>,
     list_gap: Option<String>,
     regional: Vec<(String, String)>,
@@ -997,6 +1081,7 @@ pub fn load(files: Vec<(String, String)>) -> (Option<Rules>, Vec<Diagnostic>) {
         unnamed_meeting: b.unnamed_meeting,
         talks: b.talks,
         ceremony: b.ceremony,
+        generic_meeting: b.generic_meeting.zip(b.generic_meeting_of),
         online: b.online,
         regional: crate::normalize::Regional::new(&b.regional),
         parties: b.parties,
@@ -1419,6 +1504,12 @@ impl Builder {
         if let Some(talks) = raw.talks.take() {
             self.talks = compile_regex(&talks, d);
         }
+        if let Some(re) = raw.generic_meeting.take() {
+            self.generic_meeting = compile_regex(&re, d);
+        }
+        if let Some(re) = raw.generic_meeting_of.take() {
+            self.generic_meeting_of = compile_regex(&re, d);
+        }
         if let Some(ceremony) = raw.ceremony.take() {
             self.ceremony = compile_regex(&ceremony, d);
         }
@@ -1466,6 +1557,13 @@ impl Builder {
     }
 
     fn add_parties(&mut self, raw: RawParties, d: &mut Diagnostics) {
+        self.parties.side = raw.side;
+        self.parties.side_not_before = raw.side_not_before.chars().collect();
+        for (k, words) in raw.collective_sides {
+            if let Some(c) = k.chars().next() {
+                self.parties.collective_sides.insert(c, words);
+            }
+        }
         for (word, n) in raw.counts {
             self.parties.counts.push((word, n));
         }
