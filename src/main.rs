@@ -1063,7 +1063,7 @@ impl Work<'_> {
         for d in done {
             match d {
                 Ok(x) => {
-                    sink.put(self.vocab, &x)?;
+                    sink.put(self.vocab, &x, &tally.progress)?;
                     tally.report(&x);
                 }
                 Err(line) => tally.progress.println(&line),
@@ -1092,9 +1092,9 @@ impl Sink<'_> {
         }
     }
 
-    fn put(&mut self, vocab: &Vocab, x: &Extracted) -> Result<()> {
+    fn put(&mut self, vocab: &Vocab, x: &Extracted, bar: &Progress) -> Result<()> {
         match self {
-            Sink::Store(stored) => store_document(stored.store()?, vocab, x),
+            Sink::Store(stored) => store_document(stored.store(bar)?, vocab, x),
             Sink::Stdout(out) => {
                 let mut ser = RdfSerializer::from_format(RdfFormat::NQuads).for_writer(out);
                 for q in &x.quads {
@@ -1170,17 +1170,17 @@ impl<'a> Stored<'a> {
             .collect()
     }
 
-    /// The store, loaded on first use.
-    fn store(&mut self) -> Result<&mut Store> {
+    /// The store, loaded on first use, with `bar` (the run's progress) hidden meanwhile.
+    fn store(&mut self, bar: &Progress) -> Result<&mut Store> {
         let store = match self.store.take() {
             Some(store) => store,
-            None => {
+            None => bar.suspend(|| {
                 let path = self.out.join("store");
                 let loading = Progress::spinner(format!("loading {}", path.display()), self.shown);
-                let store = Store::load(self.out, self.manifest.clone())?;
+                let store = Store::load(self.out, self.manifest.clone());
                 loading.finish();
                 store
-            }
+            })?,
         };
         Ok(self.store.insert(store))
     }
@@ -1389,7 +1389,7 @@ fn finish_store(
         ));
     }
     let settings = stored.settings.clone();
-    let store = stored.store()?;
+    let store = stored.store(&Progress::default())?;
     for key in &dropped {
         store.remove_document(key, &document_graphs(vocab, key))?;
     }
@@ -1417,9 +1417,8 @@ fn save_and_export(store: &mut Store, vocab: &Vocab, out: &Path, shown: bool) ->
     // Saving the snapshot, then each export and the gazetteer.
     let steps = Progress::steps(export::EXTRACT_FORMATS.len() as u64 + 2, shown);
     steps.part(format!("saving {}", out.join("store").display()));
-    store.save()?;
+    let quads = store.save()?;
     steps.inc();
-    let quads = store.sorted_quads()?;
     let quad_count = quads.len();
     let (documents, entities) = export::split_gazetteer(quads, vocab);
     for &format in export::EXTRACT_FORMATS {

@@ -336,8 +336,9 @@ impl Store {
             .map_err(|e| StoreError::Backend(e.to_string()))
     }
 
-    /// Writes the snapshot atomically.
-    pub fn save(&mut self) -> Result<(), StoreError> {
+    /// Writes the snapshot atomically; its quads, sorted (what [`Store::sorted_quads`] gives),
+    /// so that a caller writing them elsewhere too does not sort them twice.
+    pub fn save(&mut self) -> Result<Vec<Quad>, StoreError> {
         fs::create_dir_all(&self.dir).map_err(io_err(&self.dir))?;
         let quads = self.sorted_quads()?;
         let tmp = self.dir.join("quads.nq.tmp");
@@ -364,7 +365,7 @@ impl Store {
                 let _ = fs::remove_file(entry.path());
             }
         }
-        Ok(())
+        Ok(quads)
     }
 }
 
