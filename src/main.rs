@@ -12,7 +12,9 @@ use accord::export::{self, Format};
 use accord::rdf::{self, Vocab};
 use accord::read::ReadError;
 use accord::rules::Rules;
-use accord::store::{DocumentEntry, QueryDataset, Store, StoreError};
+use accord::store::{
+    Changes, DocumentEntry, Manifest, QueryDataset, Settings, Store, StoreError, Verdict,
+};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use encoding_rs::Encoding;
@@ -50,9 +52,20 @@ enum Command {
     /// (*.jsonl: one document per line) or standard input (-) into the store, then write
     /// graph.ttl, graph.nq, graph.trig, graph.jsonld, graph.dot and graph.graphml of the
     /// documents, and entities.ttl of the gazetteer; or, with --stdout, write each document's
-    /// N-Quads to standard output. Re-extracting a file replaces its graph. Inputs that cannot
-    /// be read are named and skipped (exit status 1).
+    /// N-Quads to standard output. Re-extracting a file replaces its graph; a document whose
+    /// input, rules and build are unchanged since the last run is not extracted again, and a
+    /// run that changes nothing writes nothing. Inputs that cannot be read are named and
+    /// skipped (exit status 1).
     Extract(ExtractArgs),
+    /// Drop documents from the store (their fact and provenance graphs), named by their keys
+    /// (file stems, record ids), then write the exports again.
+    Remove {
+        #[arg(value_name = "DOC", required = true)]
+        keys: Vec<String>,
+        /// Print nothing on standard error but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Run a SPARQL query over the union of all documents.
     Query {
         /// The query text (or use -f).
@@ -300,6 +313,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let rules = load_rules(cli.rules.as_deref())?;
             extract(&rules, &vocab, &args, &cli.out)
         }
+        Command::Remove { keys, quiet } => remove(&vocab, &keys, &cli.out, quiet),
         Command::Query {
             sparql,
             file,
@@ -753,6 +767,10 @@ struct ExtractArgs {
     /// Documents extracted at once (default: the number of cores).
     #[arg(long, short, value_name = "N")]
     jobs: Option<std::num::NonZeroUsize>,
+    /// Drop from the store the documents no input of this run names (nothing is dropped when
+    /// an input cannot be read).
+    #[arg(long, conflicts_with = "stdout")]
+    prune: bool,
 }
 
 /// Documents extracted in parallel before they are stored or written, at least; a chunk holds
@@ -763,8 +781,9 @@ const EXTRACT_CHUNK: usize = 64;
 const STDIN_KEY: &str = "stdin";
 
 /// Reads, extracts and stores (or writes out) every input. Documents are independent: each
-/// chunk is read and extracted in parallel, then stored or written in input order, so the
-/// output does not depend on scheduling and memory stays bounded by the chunk.
+/// chunk is read in parallel, judged against the store in input order (unchanged, duplicate,
+/// to extract), then extracted in parallel and stored or written in input order, so the output
+/// does not depend on scheduling and memory stays bounded by the chunk.
 fn extract(rules: &Rules, vocab: &Vocab, args: &ExtractArgs, out: &Path) -> Result<ExitCode> {
     let started = Instant::now();
     check_stdin_args(args)?;
@@ -794,10 +813,12 @@ fn extract(rules: &Rules, vocab: &Vocab, args: &ExtractArgs, out: &Path) -> Resu
     let mut sink = if args.stdout {
         Sink::Stdout(io::BufWriter::new(io::stdout().lock()))
     } else {
-        let loading = Progress::spinner(format!("loading {}", out.join("store").display()), shown);
-        let store = Store::open(out)?;
-        loading.finish();
-        Sink::Store(Box::new(store))
+        Sink::Store(Box::new(Stored::new(out, settings(rules, vocab), shown)?))
+    };
+    let work = Work {
+        pool: &pool,
+        rules,
+        vocab,
     };
     tally.progress = Progress::extraction(inputs.total_bytes(), shown);
     let mut units = units(inputs.sources, args);
@@ -806,19 +827,31 @@ fn extract(rules: &Rules, vocab: &Vocab, args: &ExtractArgs, out: &Path) -> Resu
         if chunk.is_empty() {
             break;
         }
-        let done: Vec<_> = pool.install(|| {
+        let read: Vec<_> = pool.install(|| {
             chunk
                 .into_par_iter()
-                .map(|unit| extract_unit(rules, vocab, args.encoding, unit))
+                .map(|unit| read_unit(args.encoding, unit))
                 .collect()
         });
-        for result in done {
-            if let Some(x) = tally.admit(result) {
-                sink.put(vocab, &x)?;
-                tally.report(&x);
-            }
+        let mut steps = Vec::new();
+        for result in read {
+            steps.extend(match tally.admit(result) {
+                Ok(input) => sink.judge(input, &mut tally),
+                Err(line) => Some(Step::Skip(line)),
+            });
         }
-        sink.flush()?;
+        work.run(steps, &mut sink, &mut tally)?;
+    }
+    if let Sink::Store(stored) = &mut sink {
+        let prune = args.prune && tally.unreadable == 0;
+        if args.prune && !prune {
+            tally.say(
+                "accord: note: nothing pruned: an input could not be read, and its document \
+                 may be one of those the store holds",
+            );
+        }
+        let steps = stored.settle(prune, &mut tally);
+        work.run(steps, &mut sink, &mut tally)?;
     }
     tally.progress.finish();
     if tally.kept == 0 {
@@ -831,7 +864,7 @@ fn extract(rules: &Rules, vocab: &Vocab, args: &ExtractArgs, out: &Path) -> Resu
         bail!("no documents in {}", paths_list(&args.paths));
     }
     match sink {
-        Sink::Store(store) => finish_store(rules, vocab, *store, &tally, out, shown)?,
+        Sink::Store(stored) => finish_store(rules, vocab, *stored, &tally, out, shown)?,
         Sink::Stdout(_) => tally.say(&format!(
             "extracted {} ({} quads) to standard output{}",
             count_documents(tally.kept),
@@ -842,6 +875,18 @@ fn extract(rules: &Rules, vocab: &Vocab, args: &ExtractArgs, out: &Path) -> Resu
     tally.say(&tally.summary(started));
     Ok(tally.exit_code())
 }
+
+/// What decides the quads of a document besides its input, for this run.
+fn settings(rules: &Rules, vocab: &Vocab) -> Settings {
+    Settings {
+        rules_hash: rules.hash.clone(),
+        base: vocab.base.clone(),
+        build: BUILD.to_string(),
+    }
+}
+
+/// The build of accord, as a store records it: its version and a hash of its source.
+const BUILD: &str = concat!(env!("CARGO_PKG_VERSION"), " ", env!("ACCORD_SOURCE_HASH"));
 
 /// `--id` and `--jsonl` say how to read standard input: without `-` they are a mistake, and
 /// standard input can be read once.
@@ -906,29 +951,17 @@ fn units(sources: Vec<Source>, args: &ExtractArgs) -> impl Iterator<Item = Unit>
         })
 }
 
-/// What storing or writing a document needs of its extraction: the extraction itself is
-/// dropped on its thread, so a chunk holds only quads.
-struct Extracted {
-    key: String,
+/// A document read, numbered in input order, not yet extracted.
+struct Input {
+    number: usize,
     /// Bytes of input read for it: the file, or the JSON Lines record.
     bytes: u64,
     /// Read from a text file, whose name shows its key.
     file: bool,
-    source: String,
-    content_hash: String,
-    paragraphs: usize,
-    mentions: usize,
-    facts: usize,
-    /// Sorted, without duplicates.
-    quads: Vec<oxigraph::model::Quad>,
+    doc: accord::read::Document,
 }
 
-fn extract_unit(
-    rules: &Rules,
-    vocab: &Vocab,
-    encoding: Option<&'static Encoding>,
-    unit: Unit,
-) -> Result<Extracted, ReadError> {
+fn read_unit(encoding: Option<&'static Encoding>, unit: Unit) -> Result<Input, ReadError> {
     let file = matches!(unit, Unit::File(_));
     let mut record_bytes = None;
     let doc = match unit {
@@ -945,33 +978,123 @@ fn extract_unit(
     };
     let bytes =
         record_bytes.unwrap_or_else(|| doc.byte_offsets.last().map_or(0, |&n| u64::from(n)));
-    let x = accord::extract(rules, doc);
+    Ok(Input {
+        number: 0,
+        bytes,
+        file,
+        doc,
+    })
+}
+
+/// What the store records of a document's input (its counts still zero).
+fn entry_of(doc: &accord::read::Document) -> DocumentEntry {
+    DocumentEntry {
+        source: doc.source.clone(),
+        content_hash: doc.content_hash.clone(),
+        encoding: doc.encoding.to_string(),
+        date: doc.date.map(|d| d.format("%Y-%m-%d").to_string()),
+        quads: 0,
+        facts: 0,
+    }
+}
+
+/// What storing or writing a document needs of its extraction: the extraction itself is
+/// dropped on its thread, so a chunk holds only quads.
+struct Extracted {
+    number: usize,
+    key: String,
+    file: bool,
+    paragraphs: usize,
+    mentions: usize,
+    /// What the store records of it.
+    entry: DocumentEntry,
+    /// Sorted, without duplicates.
+    quads: Vec<oxigraph::model::Quad>,
+}
+
+fn extract_input(rules: &Rules, vocab: &Vocab, input: Input) -> Extracted {
+    let entry = entry_of(&input.doc);
+    let x = accord::extract(rules, input.doc);
     let mut quads = accord::to_quads(rules, vocab, &x);
     rdf::sort_quads(&mut quads);
     quads.dedup();
-    Ok(Extracted {
-        file,
-        bytes,
+    Extracted {
+        number: input.number,
+        file: input.file,
         paragraphs: x.segmented.paragraphs.len(),
         mentions: x.mentions.iter().map(Vec::len).sum(),
-        facts: x.facts.len(),
         key: x.document.key,
-        source: x.document.source,
-        content_hash: x.document.content_hash,
+        entry: DocumentEntry {
+            quads: quads.len(),
+            facts: x.facts.len(),
+            ..entry
+        },
         quads,
-    })
+    }
+}
+
+/// What a run does next with an input, in input order.
+enum Step {
+    /// Name it on stderr as skipped (the line).
+    Skip(String),
+    Extract(Input),
+}
+
+/// The extraction threads and what they extract with.
+struct Work<'a> {
+    pool: &'a rayon::ThreadPool,
+    rules: &'a Rules,
+    vocab: &'a Vocab,
+}
+
+impl Work<'_> {
+    /// Extracts the documents of `steps` in parallel, then stores or writes them and names
+    /// the skipped inputs, in input order.
+    fn run(&self, steps: Vec<Step>, sink: &mut Sink, tally: &mut Tally) -> Result<()> {
+        let done: Vec<Result<Extracted, String>> = self.pool.install(|| {
+            steps
+                .into_par_iter()
+                .map(|step| match step {
+                    Step::Extract(input) => Ok(extract_input(self.rules, self.vocab, input)),
+                    Step::Skip(line) => Err(line),
+                })
+                .collect()
+        });
+        for d in done {
+            match d {
+                Ok(x) => {
+                    sink.put(self.vocab, &x, &tally.progress)?;
+                    tally.report(&x);
+                }
+                Err(line) => tally.progress.println(&line),
+            }
+        }
+        sink.flush()
+    }
 }
 
 /// Where documents go, in input order.
 enum Sink<'a> {
-    Store(Box<Store>),
+    Store(Box<Stored<'a>>),
     Stdout(io::BufWriter<io::StdoutLock<'a>>),
 }
 
 impl Sink<'_> {
-    fn put(&mut self, vocab: &Vocab, x: &Extracted) -> Result<()> {
+    /// What to do with a document read: extract it, or not (unchanged in the store, the
+    /// duplicate of another).
+    fn judge(&mut self, input: Input, tally: &mut Tally) -> Option<Step> {
         match self {
-            Sink::Store(store) => store_document(store, vocab, x),
+            Sink::Store(stored) => stored.judge(input, tally),
+            Sink::Stdout(_) => {
+                tally.kept += 1;
+                Some(Step::Extract(input))
+            }
+        }
+    }
+
+    fn put(&mut self, vocab: &Vocab, x: &Extracted, bar: &Progress) -> Result<()> {
+        match self {
+            Sink::Store(stored) => store_document(stored.store(bar)?, vocab, x),
             Sink::Stdout(out) => {
                 let mut ser = RdfSerializer::from_format(RdfFormat::NQuads).for_writer(out);
                 for q in &x.quads {
@@ -992,6 +1115,87 @@ impl Sink<'_> {
     }
 }
 
+/// The store of an `extract` run: its manifest is read first, and its quads loaded only
+/// when a document is to be stored or dropped, so a run where nothing changed loads nothing.
+struct Stored<'a> {
+    out: &'a Path,
+    shown: bool,
+    settings: Settings,
+    manifest: Manifest,
+    store: Option<Store>,
+    changes: Changes,
+    /// Documents whose content a stored document not read yet holds, in input order.
+    deferred: Vec<Input>,
+    /// Documents dropped because no input names them.
+    pruned: Vec<String>,
+}
+
+impl<'a> Stored<'a> {
+    fn new(out: &'a Path, settings: Settings, shown: bool) -> Result<Stored<'a>> {
+        let manifest = accord::store::read_manifest(out)?.unwrap_or_else(Manifest::empty);
+        let changes = Changes::new(&manifest, &settings);
+        Ok(Stored {
+            out,
+            shown,
+            settings,
+            manifest,
+            store: None,
+            changes,
+            deferred: Vec::new(),
+            pruned: Vec::new(),
+        })
+    }
+
+    fn judge(&mut self, input: Input, tally: &mut Tally) -> Option<Step> {
+        match self.changes.judge(&input.doc.key, &entry_of(&input.doc)) {
+            Verdict::Deferred => {
+                self.deferred.push(input);
+                None
+            }
+            verdict => tally.follow(verdict, input),
+        }
+    }
+
+    /// Prunes if asked, then judges the deferred documents: the steps they take.
+    fn settle(&mut self, prune: bool, tally: &mut Tally) -> Vec<Step> {
+        if prune {
+            self.pruned = self.changes.prune();
+        }
+        std::mem::take(&mut self.deferred)
+            .into_iter()
+            .filter_map(|input| {
+                let verdict = self.changes.settle(&input.doc.key, &entry_of(&input.doc));
+                tally.follow(verdict, input)
+            })
+            .collect()
+    }
+
+    /// The store, loaded on first use, with `bar` (the run's progress) hidden meanwhile.
+    fn store(&mut self, bar: &Progress) -> Result<&mut Store> {
+        let store = match self.store.take() {
+            Some(store) => store,
+            None => bar.suspend(|| {
+                let path = self.out.join("store");
+                let loading = Progress::spinner(format!("loading {}", path.display()), self.shown);
+                let store = Store::load(self.out, self.manifest.clone());
+                loading.finish();
+                store
+            })?,
+        };
+        Ok(self.store.insert(store))
+    }
+
+    /// Whether this run leaves the store and the exports as they were: no document stored
+    /// or dropped, the same settings, and every file there.
+    fn untouched(&self) -> bool {
+        self.store.is_none()
+            && self.changes.fresh()
+            && self.changes.dropped().is_empty()
+            && accord::store::snapshot_present(self.out, &self.manifest)
+            && export_files().iter().all(|f| self.out.join(f).is_file())
+    }
+}
+
 /// What a run has done so far, and what it says about it on stderr.
 #[derive(Default)]
 struct Tally {
@@ -999,10 +1203,13 @@ struct Tally {
     seen_inputs: usize,
     /// The number of inputs when known beforehand (files only, no streams).
     total: Option<usize>,
+    /// Documents of this run in the store or written out: extracted, or unchanged.
     kept: usize,
+    /// Documents left as the store held them, unchanged since an earlier run.
+    unchanged: usize,
     /// Inputs left out, each named on stderr; `unreadable` of them could not be read (missing,
     /// binary, undecodable, a malformed JSON Lines record), the others were read but not kept
-    /// (empty, or a key that cannot name a document or is already used).
+    /// (empty, a key that cannot name a document or is already used, the content of another).
     skipped: usize,
     unreadable: usize,
     facts: usize,
@@ -1014,59 +1221,85 @@ struct Tally {
 }
 
 impl Tally {
-    /// Counts one input; the document, unless it is to be skipped (unreadable, a key that
-    /// cannot name a document or is already used in this run), which is named on stderr.
-    fn admit(&mut self, result: Result<Extracted, ReadError>) -> Option<Extracted> {
+    /// Counts and numbers one input; the document, unless it is to be skipped (unreadable, a
+    /// key that cannot name a document or is already used in this run): then the line naming
+    /// it on stderr.
+    fn admit(&mut self, result: Result<Input, ReadError>) -> Result<Input, String> {
         self.seen_inputs += 1;
-        let x = match result {
-            Ok(x) => x,
+        let mut input = match result {
+            Ok(input) => input,
             Err(e) => {
                 if !matches!(e, ReadError::Empty { .. }) {
                     self.unreadable += 1;
                 }
-                return self.skip(&e.to_string());
+                return Err(self.skip(&e.to_string()));
             }
         };
-        self.progress.advance(x.bytes);
-        if let Some(problem) = rdf::key_problem(&x.key) {
-            return self.skip(&format!("{}: its key {:?} {problem}", x.source, x.key));
+        input.number = self.seen_inputs;
+        self.progress.advance(input.bytes);
+        let (key, source) = (&input.doc.key, &input.doc.source);
+        if let Some(problem) = rdf::key_problem(key) {
+            return Err(self.skip(&format!("{source}: its key {key:?} {problem}")));
         }
-        if let Some(other) = self.keys.get(&x.key) {
-            let why = format!(
-                "{}: its key {:?} is already used by {other}",
-                x.source, x.key
-            );
-            return self.skip(&why);
+        if let Some(other) = self.keys.get(key) {
+            let why = format!("{source}: its key {key:?} is already used by {other}");
+            return Err(self.skip(&why));
         }
-        self.keys.insert(x.key.clone(), x.source.clone());
-        self.kept += 1;
-        self.facts += x.facts;
-        self.quads += x.quads.len();
-        self.progress.documents(self.kept);
-        Some(x)
+        self.keys.insert(key.clone(), source.clone());
+        Ok(input)
     }
 
-    fn skip(&mut self, why: &str) -> Option<Extracted> {
-        self.progress.println(&format!("accord: skipped {why}"));
+    /// Counts one more input skipped; the line that names it.
+    fn skip(&mut self, why: &str) -> String {
         self.skipped += 1;
-        None
+        format!("accord: skipped {why}")
     }
 
-    /// `[3/6] in/web.txt: 133 paragraphs, …`; the key too where the source does not show it
-    /// (`docs.jsonl:2 (web)`, `stdin (web)` with --id).
-    fn report(&self, x: &Extracted) {
+    /// Counts what the store's verdict on a document makes of it; the step it takes next.
+    fn follow(&mut self, verdict: Verdict, input: Input) -> Option<Step> {
+        match verdict {
+            Verdict::Unchanged(entry) => {
+                self.kept += 1;
+                self.unchanged += 1;
+                self.facts += entry.facts;
+                self.quads += entry.quads;
+                self.progress.documents(self.kept);
+                None
+            }
+            Verdict::Duplicate { of } => {
+                self.skipped += 1;
+                Some(Step::Skip(format!(
+                    "accord: {} has the same content as {of}: not stored again",
+                    input.doc.source
+                )))
+            }
+            Verdict::Extract | Verdict::Deferred => {
+                self.kept += 1;
+                self.progress.documents(self.kept);
+                Some(Step::Extract(input))
+            }
+        }
+    }
+
+    /// Counts an extracted document and prints its line: `[3/6] in/web.txt: 133 paragraphs,
+    /// …`; the key too where the source does not show it (`docs.jsonl:2 (web)`, `stdin (web)`
+    /// with --id).
+    fn report(&mut self, x: &Extracted) {
+        self.facts += x.entry.facts;
+        self.quads += x.quads.len();
         let n = match self.total {
-            Some(total) => format!("{}/{total}", self.seen_inputs),
-            None => self.seen_inputs.to_string(),
+            Some(total) => format!("{}/{total}", x.number),
+            None => x.number.to_string(),
         };
-        let name = if x.file || x.source == x.key {
-            x.source.clone()
+        let source = &x.entry.source;
+        let name = if x.file || *source == x.key {
+            source.clone()
         } else {
-            format!("{} ({})", x.source, x.key)
+            format!("{source} ({})", x.key)
         };
         self.say(&format!(
             "[{n}] {name}: {} paragraphs, {} mentions, {} facts",
-            x.paragraphs, x.mentions, x.facts
+            x.paragraphs, x.mentions, x.entry.facts
         ));
     }
 
@@ -1077,11 +1310,16 @@ impl Tally {
         }
     }
 
-    /// The last line of a run: `summary: 2 documents, 396 facts, 0 skipped, 0 errors in 0.42 s`;
-    /// the skipped and the errors are the inputs named above, read but not kept and unreadable.
+    /// The last line of a run: `summary: 2 documents (1 unchanged), 396 facts, 0 skipped, 0
+    /// errors in 0.42 s`; the skipped and the errors are the inputs named above, read but not
+    /// kept and unreadable.
     fn summary(&self, started: Instant) -> String {
+        let unchanged = match self.unchanged {
+            0 => String::new(),
+            n => format!(" ({n} unchanged)"),
+        };
         format!(
-            "summary: {}, {} facts, {} skipped, {} error{} in {:.2} s",
+            "summary: {}{unchanged}, {} facts, {} skipped, {} error{} in {:.2} s",
             count_documents(self.kept),
             self.facts,
             self.skipped - self.unreadable,
@@ -1108,37 +1346,79 @@ impl Tally {
     }
 }
 
-/// Saves the store with the gazetteer's graph and writes the exports of its documents.
+/// Saves the store with the gazetteer's graph and writes the exports of its documents, unless
+/// the run changed nothing: then neither the store nor the exports are touched.
 fn finish_store(
     rules: &Rules,
     vocab: &Vocab,
-    mut store: Store,
+    mut stored: Stored,
     tally: &Tally,
     out: &Path,
     shown: bool,
 ) -> Result<()> {
-    let stale: Vec<&String> = store
-        .manifest
-        .documents
-        .keys()
-        .filter(|k| !tally.keys.contains_key(*k))
+    let dropped: Vec<String> = stored.changes.dropped().iter().cloned().collect();
+    let unread: Vec<String> = stored
+        .changes
+        .unread()
+        .into_iter()
+        .filter(|k| !dropped.contains(k))
         .collect();
-    if !stale.is_empty() && store.manifest.rules_hash != rules.hash {
+    if !unread.is_empty() && !stored.changes.fresh() {
         tally.say(&format!(
             "accord: note: {} documents in the store were extracted with other rules: {}",
-            stale.len(),
-            join(&stale)
+            unread.len(),
+            unread.join(", ")
         ));
     }
-    store.manifest.rules_hash = rules.hash.clone();
-    store.manifest.base = vocab.base.clone();
+    let store_dir = out.join("store");
+    if stored.untouched() {
+        tally.say(&format!(
+            "nothing changed: {} unchanged in {}; exports in {} left as they were{}",
+            count_documents(tally.unchanged),
+            store_dir.display(),
+            out.display(),
+            tally.skipped_note()
+        ));
+        return Ok(());
+    }
+    if !stored.pruned.is_empty() {
+        tally.say(&format!(
+            "pruned {} no input names: {}",
+            count_documents(stored.pruned.len()),
+            stored.pruned.join(", ")
+        ));
+    }
+    let settings = stored.settings.clone();
+    let store = stored.store(&Progress::default())?;
+    for key in &dropped {
+        store.remove_document(key, &document_graphs(vocab, key))?;
+    }
+    store.manifest.set_settings(&settings);
     store.replace_graphs(&[vocab.entities_graph()], &rdf::entity_quads(rules, vocab))?;
+    let quads = save_and_export(store, vocab, out, shown)?;
+    let unchanged = match tally.unchanged {
+        0 => String::new(),
+        n => format!("{n} unchanged, "),
+    };
+    tally.say(&format!(
+        "stored {} ({unchanged}{} in the store, {quads} quads) in {}; exports written to {}{}",
+        count_documents(tally.kept - tally.unchanged),
+        store.manifest.documents.len(),
+        store_dir.display(),
+        out.display(),
+        tally.skipped_note()
+    ));
+    Ok(())
+}
+
+/// Saves the store, then writes every export of its documents and the gazetteer; the number
+/// of quads in the store.
+fn save_and_export(store: &mut Store, vocab: &Vocab, out: &Path, shown: bool) -> Result<usize> {
     // Saving the snapshot, then each export and the gazetteer.
     let steps = Progress::steps(export::EXTRACT_FORMATS.len() as u64 + 2, shown);
     steps.part(format!("saving {}", out.join("store").display()));
-    store.save()?;
+    let quads = store.save()?;
     steps.inc();
-    let quads = store.sorted_quads()?;
     let quad_count = quads.len();
     let (documents, entities) = export::split_gazetteer(quads, vocab);
     for &format in export::EXTRACT_FORMATS {
@@ -1153,16 +1433,22 @@ fn finish_store(
         export::write(Format::Turtle, &entities, vocab, w)
     })?;
     steps.finish();
-    tally.say(&format!(
-        "stored {} ({} in the store, {} quads) in {}; exports written to {}{}",
-        count_documents(tally.kept),
-        store.manifest.documents.len(),
-        quad_count,
-        out.join("store").display(),
-        out.display(),
-        tally.skipped_note()
-    ));
-    Ok(())
+    Ok(quad_count)
+}
+
+/// The files `extract` writes into its folder besides the store.
+fn export_files() -> Vec<String> {
+    let mut files: Vec<String> = export::EXTRACT_FORMATS
+        .iter()
+        .map(|f| f.file_name().to_string())
+        .collect();
+    files.push(export::GAZETTEER_FILE.to_string());
+    files
+}
+
+/// A document's fact graph and provenance graph.
+fn document_graphs(vocab: &Vocab, key: &str) -> [oxigraph::model::NamedNode; 2] {
+    [vocab.doc_graph(key), vocab.provenance_graph(key)]
 }
 
 /// `1 document`, `2 documents`.
@@ -1177,19 +1463,47 @@ fn inputs_skipped(n: usize) -> String {
 
 /// Replaces the graphs of a document in the store and its manifest entry.
 fn store_document(store: &mut Store, vocab: &Vocab, x: &Extracted) -> Result<()> {
-    store.replace_graphs(
-        &[vocab.doc_graph(&x.key), vocab.provenance_graph(&x.key)],
-        &x.quads,
-    )?;
-    store.manifest.documents.insert(
-        x.key.clone(),
-        DocumentEntry {
-            source: x.source.clone(),
-            content_hash: x.content_hash.clone(),
-            quads: x.quads.len(),
-        },
-    );
+    store.replace_graphs(&document_graphs(vocab, &x.key), &x.quads)?;
+    store
+        .manifest
+        .documents
+        .insert(x.key.clone(), x.entry.clone());
     Ok(())
+}
+
+/// Drops documents from the store by key, then saves it and writes the exports again. An
+/// unknown key is an error, and then nothing is dropped.
+fn remove(vocab: &Vocab, keys: &[String], out: &Path, quiet: bool) -> Result<ExitCode> {
+    let mut store = open_store(out)?;
+    let keys: std::collections::BTreeSet<&String> = keys.iter().collect();
+    let held = &store.manifest.documents;
+    if let Some(unknown) = keys.iter().find(|k| !held.contains_key(**k)) {
+        let names: Vec<&String> = held.keys().take(5).collect();
+        let more = match held.len().saturating_sub(names.len()) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        bail!(
+            "{} holds no document {unknown:?} (its keys are file stems and record ids: {}{more})",
+            out.join("store").display(),
+            join(&names)
+        );
+    }
+    for key in &keys {
+        store.remove_document(key, &document_graphs(vocab, key))?;
+    }
+    let quads = save_and_export(&mut store, vocab, out, progress::shown(quiet))?;
+    if !quiet {
+        eprintln!(
+            "removed {} ({}) from {} ({} in the store, {quads} quads); exports written to {}",
+            count_documents(keys.len()),
+            join(&keys.into_iter().collect::<Vec<_>>()),
+            out.join("store").display(),
+            store.manifest.documents.len(),
+            out.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn join(items: &[&String]) -> String {

@@ -90,6 +90,12 @@ impl Progress {
         self.bar.suspend(|| eprintln!("{line}"));
     }
 
+    /// Runs `f` with the bar hidden, so that another bar (loading the store mid-run) can be
+    /// drawn meanwhile.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.bar.suspend(f)
+    }
+
     /// Removes the bar: what stays on the terminal is the lines printed.
     pub fn finish(&self) {
         self.bar.finish_and_clear();

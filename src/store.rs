@@ -5,8 +5,13 @@
 //! manifest that points to it replaces the old manifest with a rename. A run killed at any
 //! moment leaves the previous snapshot readable. Only this module knows Oxigraph's store API,
 //! so another backend can be added behind it.
+//!
+//! The manifest is read on its own ([`read_manifest`]) before any quad is loaded: it says, for
+//! each document, what it was extracted from (content hash, source, encoding, date) and with
+//! what (rules hash, base, build of accord), so a run can tell which documents are unchanged
+//! ([`Changes`]) and leave the snapshot alone when none changed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::{self, File};
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -70,11 +75,53 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
     }
 }
 
+/// What the store holds of one document: what it was read from, and how much it gave.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct DocumentEntry {
     pub source: String,
     pub content_hash: String,
+    /// The encoding its bytes were read in. Empty in snapshots made before it was recorded.
+    #[serde(default)]
+    pub encoding: String,
+    /// The date given with it (a JSON Lines record's `date`), `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
     pub quads: usize,
+    #[serde(default)]
+    pub facts: usize,
+}
+
+impl DocumentEntry {
+    /// What makes two documents the same content: the same bytes with the same date (a text
+    /// given another date is another document).
+    fn content(&self) -> String {
+        match &self.date {
+            Some(date) => format!("{}@{date}", self.content_hash),
+            None => self.content_hash.clone(),
+        }
+    }
+
+    /// Whether both were read from the same input: the same bytes, from the same source, in
+    /// the same encoding, with the same date. With the same settings, such a document gives
+    /// the same quads.
+    pub fn same_input(&self, other: &DocumentEntry) -> bool {
+        (&self.content_hash, &self.source, &self.encoding, &self.date)
+            == (
+                &other.content_hash,
+                &other.source,
+                &other.encoding,
+                &other.date,
+            )
+    }
+}
+
+/// What, besides its input, decides the quads of a document: the rules, the base of the
+/// IRIs and the build of accord.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    pub rules_hash: String,
+    pub base: String,
+    pub build: String,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -85,23 +132,72 @@ pub struct Manifest {
     /// that never meet these. Empty in snapshots made before it was recorded.
     #[serde(default)]
     pub base: String,
+    /// The build of accord that extracted the documents (its version and a hash of its
+    /// source): another build may read the same text differently. Empty in snapshots made
+    /// before it was recorded.
+    #[serde(default)]
+    pub build: String,
     pub quads_file: String,
     pub documents: BTreeMap<String, DocumentEntry>,
+}
+
+impl Manifest {
+    /// The manifest of a store with nothing in it yet.
+    pub fn empty() -> Manifest {
+        Manifest {
+            format: FORMAT,
+            ..Manifest::default()
+        }
+    }
+
+    pub fn settings(&self) -> Settings {
+        Settings {
+            rules_hash: self.rules_hash.clone(),
+            base: self.base.clone(),
+            build: self.build.clone(),
+        }
+    }
+
+    pub fn set_settings(&mut self, settings: &Settings) {
+        self.rules_hash.clone_from(&settings.rules_hash);
+        self.base.clone_from(&settings.base);
+        self.build.clone_from(&settings.build);
+    }
+}
+
+/// The manifest of the store in `out/store/`, without loading its quads; `None` when there is
+/// no store there yet.
+pub fn read_manifest(out: &Path) -> Result<Option<Manifest>, StoreError> {
+    let path = out.join("store").join(MANIFEST);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let corrupt = |message: String| StoreError::Corrupt {
+        path: path.display().to_string(),
+        message,
+    };
+    let text = fs::read_to_string(&path).map_err(io_err(&path))?;
+    let manifest: Manifest = serde_json::from_str(&text).map_err(|e| corrupt(e.to_string()))?;
+    if manifest.format != FORMAT {
+        return Err(corrupt(format!(
+            "format {} (this accord reads {FORMAT})",
+            manifest.format
+        )));
+    }
+    Ok(Some(manifest))
 }
 
 /// The base recorded in the manifest of the store in `out/store/`, without loading its quads;
 /// `None` when there is no store yet or it was made before bases were recorded.
 pub fn recorded_base(out: &Path) -> Result<Option<String>, StoreError> {
-    let path = out.join("store").join(MANIFEST);
-    if !path.exists() {
-        return Ok(None);
-    }
-    let text = fs::read_to_string(&path).map_err(io_err(&path))?;
-    let manifest: Manifest = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })?;
-    Ok(Some(manifest.base).filter(|b| !b.is_empty()))
+    Ok(read_manifest(out)?
+        .map(|m| m.base)
+        .filter(|b| !b.is_empty()))
+}
+
+/// Whether the snapshot's quads file is there, so the snapshot can be loaded as it is.
+pub fn snapshot_present(out: &Path, manifest: &Manifest) -> bool {
+    manifest.quads_file.is_empty() || out.join("store").join(&manifest.quads_file).is_file()
 }
 
 pub struct Store {
@@ -113,30 +209,17 @@ pub struct Store {
 impl Store {
     /// Opens the snapshot in `out/store/`, or an empty store when there is none yet.
     pub fn open(out: &Path) -> Result<Store, StoreError> {
+        let manifest = read_manifest(out)?.unwrap_or_else(Manifest::empty);
+        Store::load(out, manifest)
+    }
+
+    /// Loads the quads of the snapshot `manifest` (read by [`read_manifest`]) describes.
+    pub fn load(out: &Path, manifest: Manifest) -> Result<Store, StoreError> {
         let dir = out.join("store");
         let db = oxigraph::store::Store::new().map_err(|e| StoreError::Backend(e.to_string()))?;
-        let manifest_path = dir.join(MANIFEST);
-        let manifest = if manifest_path.exists() {
-            let text = fs::read_to_string(&manifest_path).map_err(io_err(&manifest_path))?;
-            let manifest: Manifest =
-                serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
-                    path: manifest_path.display().to_string(),
-                    message: e.to_string(),
-                })?;
-            if manifest.format != FORMAT {
-                return Err(StoreError::Corrupt {
-                    path: manifest_path.display().to_string(),
-                    message: format!("format {} (this accord reads {FORMAT})", manifest.format),
-                });
-            }
+        if !manifest.quads_file.is_empty() {
             load(&db, &dir.join(&manifest.quads_file))?;
-            manifest
-        } else {
-            Manifest {
-                format: FORMAT,
-                ..Manifest::default()
-            }
-        };
+        }
         Ok(Store { db, dir, manifest })
     }
 
@@ -154,6 +237,13 @@ impl Store {
         self.db
             .extend(quads.iter().cloned())
             .map_err(|e| StoreError::Backend(e.to_string()))
+    }
+
+    /// Drops a document: its graphs and its manifest entry.
+    pub fn remove_document(&mut self, key: &str, graphs: &[NamedNode]) -> Result<(), StoreError> {
+        self.replace_graphs(graphs, &[])?;
+        self.manifest.documents.remove(key);
+        Ok(())
     }
 
     /// Every quad, sorted, so dumps are byte-identical run to run.
@@ -246,8 +336,9 @@ impl Store {
             .map_err(|e| StoreError::Backend(e.to_string()))
     }
 
-    /// Writes the snapshot atomically.
-    pub fn save(&mut self) -> Result<(), StoreError> {
+    /// Writes the snapshot atomically; its quads, sorted (what [`Store::sorted_quads`] gives),
+    /// so that a caller writing them elsewhere too does not sort them twice.
+    pub fn save(&mut self) -> Result<Vec<Quad>, StoreError> {
         fs::create_dir_all(&self.dir).map_err(io_err(&self.dir))?;
         let quads = self.sorted_quads()?;
         let tmp = self.dir.join("quads.nq.tmp");
@@ -274,7 +365,125 @@ impl Store {
                 let _ = fs::remove_file(entry.path());
             }
         }
-        Ok(())
+        Ok(quads)
+    }
+}
+
+/// What a run does with a document it has read, against the snapshot it started from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict {
+    /// Stored from the same input with the same settings: nothing to do.
+    Unchanged(DocumentEntry),
+    /// New, changed, or stored with other settings: extract it and store it.
+    Extract,
+    /// The same content as the document `of` (its source), which is kept: not stored.
+    Duplicate { of: String },
+    /// The same content as a stored document this run has not read yet, which may still
+    /// change: decided by [`Changes::settle`] once every input is read.
+    Deferred,
+}
+
+/// The documents a run reads, judged against the snapshot it started from, in the order they
+/// are read. Of two documents with the same content the one stored before is kept, else the
+/// one read first; the other is not stored, and its graphs from an earlier run are dropped.
+pub struct Changes {
+    before: BTreeMap<String, DocumentEntry>,
+    /// The snapshot was made with this run's settings.
+    fresh: bool,
+    /// Which document (key, source) holds each content (hash and date): the stored documents,
+    /// then those read in this run.
+    holders: HashMap<String, (String, String)>,
+    /// Keys read in this run.
+    seen: BTreeSet<String>,
+    /// Stored documents to drop: duplicates and, after [`Changes::prune`], those not read.
+    dropped: BTreeSet<String>,
+}
+
+impl Changes {
+    pub fn new(manifest: &Manifest, settings: &Settings) -> Changes {
+        let mut holders = HashMap::new();
+        for (key, e) in &manifest.documents {
+            holders
+                .entry(e.content())
+                .or_insert_with(|| (key.clone(), e.source.clone()));
+        }
+        Changes {
+            before: manifest.documents.clone(),
+            fresh: manifest.settings() == *settings,
+            holders,
+            seen: BTreeSet::new(),
+            dropped: BTreeSet::new(),
+        }
+    }
+
+    /// Whether the snapshot was made with this run's settings: if not, every document read is
+    /// extracted again.
+    pub fn fresh(&self) -> bool {
+        self.fresh
+    }
+
+    /// Judges a document read under `key` (a key not read before in this run).
+    pub fn judge(&mut self, key: &str, entry: &DocumentEntry) -> Verdict {
+        self.seen.insert(key.to_string());
+        // What it held before is no longer its content, unless it is the same.
+        let content = entry.content();
+        if let Some(old) = self.before.get(key).map(DocumentEntry::content)
+            && old != content
+            && self.holders.get(&old).is_some_and(|h| h.0 == key)
+        {
+            self.holders.remove(&old);
+        }
+        match self.holders.get(&content) {
+            Some((holder, _)) if holder != key && !self.seen.contains(holder) => Verdict::Deferred,
+            _ => self.settle(key, entry),
+        }
+    }
+
+    /// Judges a deferred document once every input is read (and pruned): whoever holds its
+    /// content now keeps it.
+    pub fn settle(&mut self, key: &str, entry: &DocumentEntry) -> Verdict {
+        let holder = self
+            .holders
+            .entry(entry.content())
+            .or_insert_with(|| (key.to_string(), entry.source.clone()));
+        if holder.0 != key {
+            let of = holder.1.clone();
+            if self.before.contains_key(key) {
+                self.dropped.insert(key.to_string());
+            }
+            return Verdict::Duplicate { of };
+        }
+        match self.before.get(key) {
+            Some(old) if self.fresh && old.same_input(entry) => Verdict::Unchanged(old.clone()),
+            _ => Verdict::Extract,
+        }
+    }
+
+    /// Stored documents this run has not read, in key order.
+    pub fn unread(&self) -> Vec<String> {
+        self.before
+            .keys()
+            .filter(|k| !self.seen.contains(*k))
+            .cloned()
+            .collect()
+    }
+
+    /// Drops the stored documents this run has not read; returns their keys.
+    pub fn prune(&mut self) -> Vec<String> {
+        let unread = self.unread();
+        for key in &unread {
+            let content = self.before[key].content();
+            if self.holders.get(&content).is_some_and(|h| &h.0 == key) {
+                self.holders.remove(&content);
+            }
+            self.dropped.insert(key.clone());
+        }
+        unread
+    }
+
+    /// The stored documents to drop: pruned, or now the duplicate of another.
+    pub fn dropped(&self) -> &BTreeSet<String> {
+        &self.dropped
     }
 }
 
@@ -338,5 +547,93 @@ impl<W: Write> Write for HashingWriter<W> {
     }
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs a store holding `stored` (`key=hash` each, read from `key.txt`) against a run
+    /// reading `reads` in order (`key=hash`, `*` after the store for other settings) and, with
+    /// `prune`, pruning: each document's verdict, deferred ones settled at the end, then the
+    /// stored documents dropped.
+    fn check(stored: &str, reads: &str, prune: bool, expect: &str) {
+        let entry = |doc: &str| {
+            let (key, hash) = doc.split_once('=').unwrap();
+            let source = format!("{key}.txt");
+            (
+                key.to_string(),
+                DocumentEntry {
+                    source,
+                    content_hash: hash.into(),
+                    ..Default::default()
+                },
+            )
+        };
+        let settings = |other: bool| Settings {
+            rules_hash: if other { "other" } else { "rules" }.into(),
+            base: "b/".into(),
+            build: "1".into(),
+        };
+        let (stored, other) = stored
+            .strip_suffix('*')
+            .map_or((stored, false), |s| (s, true));
+        let mut manifest = Manifest::empty();
+        manifest.set_settings(&settings(other));
+        manifest.documents = stored.split_whitespace().map(entry).collect();
+        let mut changes = Changes::new(&manifest, &settings(false));
+        let name = |v: &Verdict| match v {
+            Verdict::Unchanged(_) => "unchanged".to_string(),
+            Verdict::Extract => "extract".to_string(),
+            Verdict::Duplicate { of } => format!("same as {of}"),
+            Verdict::Deferred => "deferred".to_string(),
+        };
+        let mut got = Vec::new();
+        let mut deferred = Vec::new();
+        for (key, e) in reads.split_whitespace().map(entry) {
+            match changes.judge(&key, &e) {
+                Verdict::Deferred => deferred.push((key, e)),
+                v => got.push(format!("{key}: {}", name(&v))),
+            }
+        }
+        if prune {
+            changes.prune();
+        }
+        for (key, e) in deferred {
+            got.push(format!(
+                "{key}: {} (deferred)",
+                name(&changes.settle(&key, &e))
+            ));
+        }
+        let dropped: Vec<&str> = changes.dropped().iter().map(String::as_str).collect();
+        got.push(format!("dropped: {}", dropped.join(" ")));
+        assert_eq!(got.join("; "), expect, "stored {stored}, read {reads}");
+    }
+
+    /// Each case: the store, the documents read, whether to prune, the outcome.
+    #[rustfmt::skip]
+    const CASES: &[(&str, &str, bool, &str)] = &[
+        ("a=1 b=2", "a=1 b=2", false, "a: unchanged; b: unchanged; dropped: "),
+        ("a=1 b=2", "b=3",     false, "b: extract; dropped: "),
+        ("a=1*",    "a=1",     false, "a: extract; dropped: "),
+        ("",        "a=1 b=1", false, "a: extract; b: same as a.txt; dropped: "),
+        // The content of a stored document not read (yet) waits for the end of the run.
+        ("a=1",     "b=1 a=1", false, "a: unchanged; b: same as a.txt (deferred); dropped: "),
+        ("a=1",     "c=1",     false, "c: same as a.txt (deferred); dropped: "),
+        ("a=1",     "c=1",     true,  "c: extract (deferred); dropped: a"),
+        ("a=1 b=2", "a=1",     true,  "a: unchanged; dropped: b"),
+        // Contents that change places are no duplicates; a stored document that now holds
+        // another's content is dropped.
+        ("a=1 b=2", "b=1 a=2", false, "a: extract; b: extract (deferred); dropped: "),
+        ("a=1 b=2", "b=1 a=1", false, "a: unchanged; b: same as a.txt (deferred); dropped: b"),
+        ("a=1 b=2", "a=2 b=2", false, "b: unchanged; a: same as b.txt (deferred); dropped: a"),
+    ];
+
+    #[test]
+    fn a_run_is_judged_against_the_snapshot() {
+        for &(stored, reads, prune, expect) in CASES {
+            check(stored, reads, prune, expect);
+        }
     }
 }

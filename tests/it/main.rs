@@ -6,6 +6,7 @@ mod draw;
 mod evaluation;
 mod examples;
 mod genre;
+mod incremental;
 mod input;
 mod moscow;
 mod ontology;
