@@ -16,8 +16,8 @@ use std::path::Path;
 use toml::Spanned;
 
 use crate::rules::{
-    self, DOCUMENT_SLOT, Diagnostics, EVENT_SLOT, GROUP_SLOT, Kind, Lexicon, ORGANISATION_SLOT,
-    OWN_DATES, RawRelation, RulesError, TOPIC_SLOT, expand_slots, expand_words,
+    self, DOCUMENT_SLOT, Diagnostics, EVENT_SLOT, GROUP_SLOT, Kind, LEADERS_SLOT, Lexicon,
+    ORGANISATION_SLOT, OWN_DATES, RawRelation, RulesError, TOPIC_SLOT, expand_slots, expand_words,
 };
 
 /// How bad a problem is: an error refuses the rules, a warning only tells.
@@ -298,6 +298,7 @@ impl SlotKinds<'_> {
             ORGANISATION_SLOT => return vec![Kind::Organization],
             DOCUMENT_SLOT => return vec![Kind::Document],
             EVENT_SLOT => return vec![Kind::Event],
+            LEADERS_SLOT => return vec![Kind::Person],
             TOPIC_SLOT => return vec![Kind::Group, Kind::State, Kind::Organization],
             _ => {}
         }

@@ -20,8 +20,8 @@ use regex_syntax::hir::{Class, Hir, HirKind};
 use crate::date::{DateValue, Point};
 use crate::recognize::{CharIndex, Mention, Target};
 use crate::rules::{
-    AT_EVENT, DATED, DOCUMENT_SLOT, EVENT_SLOT, GROUP_SLOT, GroupOf, Kind, ORGANISATION_SLOT,
-    OWN_DATES, Relation, Rules, SIGNED_BY_ATTENDEES, SITS_IN, Scope, TOPIC_SLOT,
+    AT_EVENT, DATED, DOCUMENT_SLOT, EVENT_SLOT, GROUP_SLOT, GroupOf, Kind, LEADERS_SLOT,
+    ORGANISATION_SLOT, OWN_DATES, Relation, Rules, SIGNED_BY_ATTENDEES, SITS_IN, Scope, TOPIC_SLOT,
 };
 use crate::segment::{Paragraph, ParagraphKind};
 
@@ -83,6 +83,34 @@ pub struct Context {
     /// (`Paragraph::may_continue`: a print copy's line of full width ended with `。`) and opens
     /// without one goes on with it.
     pub subject: Vec<Node>,
+    /// Leaders named so far with the state each represents, latest last, one per state
+    /// (`$leaders`).
+    pub leaders: Vec<(Node, Node)>,
+}
+
+/// Notes the leaders a sentence names (`represents` facts whose office is a leader's), one per
+/// state, latest last.
+fn note_leaders(rules: &Rules, leaders: &mut Vec<(Node, Node)>, found: &[RawFact]) {
+    let Some(offices) = &rules.leader_offices else {
+        return;
+    };
+    for (person, predicate, state, _, role) in found {
+        if predicate == "represents"
+            && matches!(state, Node::Entity(i) if rules.entities[*i].kind == Kind::State)
+            && role.as_deref().is_some_and(|r| offices.is_match(r))
+        {
+            leaders.retain(|(_, s)| s != state);
+            leaders.push((person.clone(), state.clone()));
+        }
+    }
+}
+
+/// The leaders of the last two states named with one (`两国元首`).
+fn last_two(leaders: &[(Node, Node)]) -> Vec<Node> {
+    match leaders {
+        [.., a, b] => vec![a.0.clone(), b.0.clone()],
+        _ => Vec::new(),
+    }
 }
 
 /// Facts of one paragraph. Datelines and date lines give none. `context` is updated to the
@@ -125,6 +153,7 @@ pub fn relate(
             inherited.clone(),
             last_event.clone(),
         );
+        sentence.leaders = last_two(&context.leaders);
         let mut found = Vec::new();
         for rule in rules.relations.iter().filter(|r| r.scope == scope) {
             if rule.replace.is_some() {
@@ -153,6 +182,7 @@ pub fn relate(
         if let Some(subject) = sentence.opening_subject(rules) {
             *inherited = subject;
         }
+        note_leaders(rules, &mut context.leaders, &found);
         // A meeting only referred to (`落实新德里峰会共识`) is not the meeting the text goes on
         // about: `$event` moves to the last meeting that takes part in a fact of the sentence.
         // Talks (`会谈`) are no meeting that `$event` stands for.
@@ -313,6 +343,8 @@ struct Sentence<'a> {
     inherited: Vec<Node>,
     /// The last event named before the sentence (`$event`).
     event: Option<Node>,
+    /// The leaders of the last two states named with one (`$leaders`).
+    leaders: Vec<Node>,
     locals: Vec<Local>,
     tokens: Vec<Token>,
     encoded: String,
@@ -379,6 +411,7 @@ impl<'a> Sentence<'a> {
             chars,
             inherited,
             event,
+            leaders: Vec::new(),
             locals,
             tokens,
             encoded: String::new(),
@@ -668,6 +701,7 @@ impl Match<'_, '_> {
             DOCUMENT_SLOT => return vec![Node::Document],
             TOPIC_SLOT => return self.sentence.topic(self.rules, self.start),
             EVENT_SLOT => return self.sentence.event.iter().cloned().collect(),
+            LEADERS_SLOT => return self.sentence.leaders.clone(),
             _ => {}
         }
         if let Some((name, date_slot)) = slot.split_once('@') {

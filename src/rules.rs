@@ -178,6 +178,9 @@ pub const TOPIC_SLOT: &str = "$topic";
 pub const EVENT_SLOT: &str = "$event";
 /// The text's own document (the declaration a signature block signs).
 pub const DOCUMENT_SLOT: &str = "$document";
+/// The leaders of the last two states a leader was named for (`两国元首举行会谈` after
+/// `应托卡耶夫总统邀请，习近平…进行国事访问`): offices of the lexicon's `leader_offices`.
+pub const LEADERS_SLOT: &str = "$leaders";
 /// `of` value of group words that name the parties of a text.
 const PARTICIPANTS: &str = "participants";
 const SPECIAL_SLOTS: &[&str] = &[
@@ -186,6 +189,7 @@ const SPECIAL_SLOTS: &[&str] = &[
     TOPIC_SLOT,
     EVENT_SLOT,
     DOCUMENT_SLOT,
+    LEADERS_SLOT,
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -382,6 +386,8 @@ pub struct Rules {
     /// What follows an organisation's name in a generic name of its meeting (`上合组织` +
     /// `峰会`), and what the name of the meeting it stands for holds (`元首理事会`).
     pub generic_meeting: Option<(Regex, Regex)>,
+    /// The offices of leaders (`$leaders`): heads of state or government.
+    pub leader_offices: Option<Regex>,
     /// Words that tell of a meeting held online: a document that has them gives no `heldIn`
     /// from where a participant sits.
     pub online: Option<Regex>,
@@ -611,6 +617,8 @@ struct RawFile {
     ceremony: Option<Spanned<String>>,
     /// A generic name of an organisation's meeting after the organisation (`峰会`).
     generic_meeting: Option<Spanned<String>>,
+    /// The offices whose holders `$leaders` stands for (`总统`, `主席`).
+    leader_offices: Option<Spanned<String>>,
     /// What the name of the meeting a generic name stands for holds (`元首|领导人`).
     generic_meeting_of: Option<Spanned<String>>,
     /// Words that tell of a meeting held online (视频, 线上).
@@ -839,6 +847,7 @@ struct Builder {
     ceremony: Option<Regex>,
     generic_meeting: Option<Regex>,
     generic_meeting_of: Option<Regex>,
+    leader_offices: Option<Regex>,
     online: Option<Regex>,
     list_gap: Option<String>,
     regional: Vec<(String, String)>,
@@ -1082,6 +1091,7 @@ pub fn load(files: Vec<(String, String)>) -> (Option<Rules>, Vec<Diagnostic>) {
         talks: b.talks,
         ceremony: b.ceremony,
         generic_meeting: b.generic_meeting.zip(b.generic_meeting_of),
+        leader_offices: b.leader_offices,
         online: b.online,
         regional: crate::normalize::Regional::new(&b.regional),
         parties: b.parties,
@@ -1503,6 +1513,9 @@ impl Builder {
         }
         if let Some(talks) = raw.talks.take() {
             self.talks = compile_regex(&talks, d);
+        }
+        if let Some(re) = raw.leader_offices.take() {
+            self.leader_offices = compile_regex(&re, d);
         }
         if let Some(re) = raw.generic_meeting.take() {
             self.generic_meeting = compile_regex(&re, d);
