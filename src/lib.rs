@@ -224,12 +224,14 @@ fn run(rules: &Rules, document: Document, trace: bool) -> Extraction {
 /// could not read them against their context (a day without a year in an undated text, an
 /// impossible day), so it dropped them.
 fn unresolved_dates(rules: &Rules, texts: &[&str], mentions: &[Vec<Mention>]) -> Vec<Loss> {
+    let (set, dates) = &*date_set(rules);
     let mut out = Vec::new();
     for (p, (text, ms)) in texts.iter().zip(mentions).enumerate() {
         let chars = recognize::CharIndex::new(text);
         let mut spans: Vec<(usize, usize, &str)> = Vec::new();
-        for pattern in rules.patterns.iter().filter(|r| r.kind == Kind::Date) {
-            for caps in pattern.regex.captures_iter(text) {
+        // One pass tells which date patterns match the paragraph; only those are run.
+        for i in set.matches(text).iter() {
+            for caps in rules.patterns[dates[i]].regex.captures_iter(text) {
                 let m = caps.name("mention").unwrap_or_else(|| caps.get(0).unwrap());
                 spans.push((chars.char_at(m.start()), chars.char_at(m.end()), m.as_str()));
             }
@@ -251,6 +253,28 @@ fn unresolved_dates(rules: &Rules, texts: &[&str], mentions: &[Vec<Mention>]) ->
         }
     }
     out
+}
+
+/// The date patterns as one set, and the index in `Rules::patterns` of each; built once per
+/// rule set (by its hash).
+fn date_set(rules: &Rules) -> std::sync::Arc<(regex::RegexSet, Vec<usize>)> {
+    type Built = std::sync::Mutex<Vec<(String, std::sync::Arc<(regex::RegexSet, Vec<usize>)>)>>;
+    static BUILT: std::sync::OnceLock<Built> = std::sync::OnceLock::new();
+    let mut built = BUILT
+        .get_or_init(Default::default)
+        .lock()
+        .expect("date set");
+    if let Some((_, set)) = built.iter().find(|(hash, _)| *hash == rules.hash) {
+        return std::sync::Arc::clone(set);
+    }
+    let dates: Vec<usize> = (0..rules.patterns.len())
+        .filter(|&i| rules.patterns[i].kind == Kind::Date)
+        .collect();
+    let set = regex::RegexSet::new(dates.iter().map(|&i| rules.patterns[i].regex.as_str()))
+        .expect("date patterns compiled one by one compile as a set");
+    let set = std::sync::Arc::new((set, dates));
+    built.push((rules.hash.clone(), std::sync::Arc::clone(&set)));
+    set
 }
 
 /// `出席会议`: the meeting is the last event named before, in this paragraph or an earlier
