@@ -631,7 +631,8 @@ fn date_line(iso: &str) -> Result<String, String> {
     Ok(format!("{}年{}月{}日", d.year(), d.month(), d.day()))
 }
 
-/// One line per evaluated file, then one per folder of several files (a set): facts correct,
+/// One line per evaluated file, then one per folder of several files (a set), then a total when
+/// the files are in several folders: facts correct,
 /// wrong and missed, precision, recall, traps fallen into, share of named entities typed, and
 /// cases whose text is not in the document (not counted).
 pub fn summary(sections: &[(String, String, Outcome)]) -> String {
@@ -665,10 +666,18 @@ pub fn summary(sections: &[(String, String, Outcome)]) -> String {
         entry.0 += 1;
         entry.1.merge(o.clone());
     }
+    let several = sets.len() > 1;
+    let mut total = Outcome::default();
     for (set, (n, o)) in sets {
+        if several {
+            total.merge(o.clone());
+        }
         if n > 1 {
             row(&format!("{set}/ (all {n})"), &o);
         }
+    }
+    if several {
+        row(&format!("total (all {})", sections.len()), &total);
     }
     let _ = writeln!(s);
     s

@@ -96,6 +96,9 @@ pub struct DocGraph {
     /// Whether the text names its own document elsewhere than in its title (every other node
     /// is named by the text: a mention or a fact).
     pub document_mentioned: bool,
+    /// Facts that could not be drawn: an end that cannot become a node, an entity related
+    /// to itself (`LossKind::DroppedFact`).
+    pub dropped: Vec<crate::Loss>,
 }
 
 pub struct Input<'a> {
@@ -137,6 +140,7 @@ pub fn build(rules: &Rules, input: &Input) -> DocGraph {
     let mut sentences = Vec::new();
     let mut sentence_index: BTreeMap<(usize, usize), usize> = BTreeMap::new();
     let mut dated = Vec::new();
+    let mut dropped = Vec::new();
     for f in input.facts {
         let s = *sentence_index
             .entry((f.paragraph, f.sentence))
@@ -157,17 +161,22 @@ pub fn build(rules: &Rules, input: &Input) -> DocGraph {
             role: f.role.clone(),
         };
         let Some(subject) = b.node(&f.subject) else {
+            dropped.push(dropped_fact(rules, input, f, node_problem(&f.subject)));
             continue;
         };
         match &f.object {
             Node::Date(d) => dated.push((subject, edge, d.start)),
-            object => {
+            object => match b.node(object) {
                 // No entity is related to itself (`非洲联盟 joined` the document's organisation
                 // when that is 非洲联盟).
-                if let Some(o) = b.node(object).filter(|&o| o != subject) {
+                Some(o) if o == subject => {
+                    dropped.push(dropped_fact(rules, input, f, "an entity related to itself"));
+                }
+                Some(o) => {
                     b.graph.add_edge(subject, o, edge);
                 }
-            }
+                None => dropped.push(dropped_fact(rules, input, f, node_problem(object))),
+            },
         }
     }
     if let Some((date, edge)) = signature_date(input, &decoded, &mut sentences) {
@@ -236,6 +245,48 @@ pub fn build(rules: &Rules, input: &Input) -> DocGraph {
         aliases,
         document: b.document,
         document_mentioned,
+        dropped,
+    }
+}
+
+/// Why a node of a fact cannot be drawn (`Builder::node` gives none).
+fn node_problem(n: &Node) -> &'static str {
+    match n {
+        Node::Organisation => "the text names no organisation for $organisation",
+        Node::Date(_) => "a date cannot be a subject",
+        _ => "no node",
+    }
+}
+
+/// A node as reports name it: an entity's Chinese name, a found name with its date
+/// (`…会议@2020-11-10`), the group word, `$organisation`, `$document`, a date.
+pub fn node_name(rules: &Rules, n: &Node) -> String {
+    match n {
+        Node::Entity(i) => rules.entities[*i].zh.clone(),
+        Node::Text { label, date, .. } => match date {
+            Some(d) => format!("{label}@{d}"),
+            None => label.clone(),
+        },
+        Node::Group { .. } => rules.group_label.clone(),
+        Node::Organisation => crate::rules::ORGANISATION_SLOT.to_string(),
+        Node::Document => crate::rules::DOCUMENT_SLOT.to_string(),
+        Node::Date(d) => d.to_string(),
+    }
+}
+
+fn dropped_fact(rules: &Rules, input: &Input, f: &Fact, why: &str) -> crate::Loss {
+    let name = |n: &Node| node_name(rules, n);
+    crate::Loss {
+        paragraph: f.paragraph,
+        at: input.segmented.paragraphs[f.paragraph].sentences[f.sentence].start,
+        kind: crate::LossKind::DroppedFact,
+        what: format!(
+            "{} {} {} [{}]: {why}",
+            name(&f.subject),
+            f.predicate,
+            name(&f.object),
+            f.rule
+        ),
     }
 }
 

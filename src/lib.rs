@@ -5,11 +5,14 @@
 //! [`recognize`] finds typed mentions with the gazetteers and patterns of [`rules`],
 //! [`relate`] turns sentences into facts, [`graph`] resolves entities to canonical ids,
 //! [`rdf`] writes quads, [`store`] keeps them in Oxigraph and [`export`] dumps them;
-//! [`serve`] answers SPARQL and entity pages over HTTP, read-only.
+//! [`serve`] answers SPARQL and entity pages over HTTP, read-only; [`explain`] says why a text
+//! gave its facts and not others. Nothing a text says is lost silently: each [`Loss`] is
+//! counted and can be listed.
 
 pub mod check;
 pub mod date;
 pub mod eval;
+pub mod explain;
 pub mod export;
 pub mod graph;
 pub mod html;
@@ -45,10 +48,118 @@ pub struct Extraction {
     pub date: Option<DateValue>,
     /// Short forms the text defines (`（以下称“上合组织”）`): aliases within this document.
     pub abbreviations: Vec<recognize::Abbreviation>,
+    /// What the text says that gave nothing, and why (dates that cannot be read, words that
+    /// point back to nothing); the graph adds the facts it cannot draw (`losses`).
+    pub losses: Vec<Loss>,
+    /// Facts a rule read that a later step set aside, with why.
+    pub set_aside: Vec<relate::SetAside>,
+    /// Each sentence as the relation rules read it last, when asked for (`explain`).
+    pub trace: Vec<relate::Encoded>,
+}
+
+/// Something the text states that gives no fact. Nothing is lost silently: each loss is
+/// counted in `extract`'s summary and listed, with its sentence, by `accord explain`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Loss {
+    /// Index of the paragraph in `Segmented::paragraphs`.
+    pub paragraph: usize,
+    /// Character offset, in the paragraph's text, of what was lost (the date, the word, the
+    /// start of the sentence of a fact).
+    pub at: usize,
+    pub kind: LossKind,
+    /// What was lost: the date or word as written, or the fact.
+    pub what: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LossKind {
+    /// A fact whose subject or object cannot become a node of the graph (the document's
+    /// organisation where the text names none, an entity related to itself).
+    DroppedFact,
+    /// A date the patterns found that cannot be read (no year known, an impossible day).
+    UnresolvedDate,
+    /// A word that points back (`该公约`, `会议`, a rule's `$topic` or `$event`) to nothing
+    /// named before it.
+    NoAntecedent,
+}
+
+impl LossKind {
+    /// How the summary and `explain` name losses of this kind, one and many.
+    pub fn label(self, n: usize) -> &'static str {
+        match (self, n == 1) {
+            (LossKind::DroppedFact, true) => "fact dropped",
+            (LossKind::DroppedFact, false) => "facts dropped",
+            (LossKind::UnresolvedDate, true) => "date unresolved",
+            (LossKind::UnresolvedDate, false) => "dates unresolved",
+            (LossKind::NoAntecedent, true) => "anaphor unresolved",
+            (LossKind::NoAntecedent, false) => "anaphors unresolved",
+        }
+    }
+}
+
+/// Losses counted by kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LossCounts {
+    pub dropped_facts: usize,
+    pub unresolved_dates: usize,
+    pub no_antecedent: usize,
+}
+
+impl LossCounts {
+    pub fn of(losses: &[Loss]) -> LossCounts {
+        let mut c = LossCounts::default();
+        for l in losses {
+            *c.slot(l.kind) += 1;
+        }
+        c
+    }
+
+    pub fn add(&mut self, other: LossCounts) {
+        self.dropped_facts += other.dropped_facts;
+        self.unresolved_dates += other.unresolved_dates;
+        self.no_antecedent += other.no_antecedent;
+    }
+
+    fn slot(&mut self, kind: LossKind) -> &mut usize {
+        match kind {
+            LossKind::DroppedFact => &mut self.dropped_facts,
+            LossKind::UnresolvedDate => &mut self.unresolved_dates,
+            LossKind::NoAntecedent => &mut self.no_antecedent,
+        }
+    }
+
+    /// `3 facts dropped, 1 date unresolved`: the kinds with a loss, in a fixed order; empty
+    /// when nothing was lost.
+    pub fn describe(self) -> String {
+        let mut me = self;
+        [
+            LossKind::DroppedFact,
+            LossKind::UnresolvedDate,
+            LossKind::NoAntecedent,
+        ]
+        .into_iter()
+        .filter_map(|k| {
+            let n = *me.slot(k);
+            (n > 0).then(|| format!("{n} {}", k.label(n)))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+    }
 }
 
 /// Runs every stage up to facts. Cannot fail: messy text gives fewer facts, not an error.
 pub fn extract(rules: &Rules, document: Document) -> Extraction {
+    run(rules, document, false)
+}
+
+/// `extract`, keeping each sentence as the relation rules read it last
+/// (`Extraction::trace`), for `accord explain`.
+pub fn extract_traced(rules: &Rules, document: Document) -> Extraction {
+    run(rules, document, true)
+}
+
+fn run(rules: &Rules, document: Document, trace: bool) -> Extraction {
     let normalized = normalize::normalize_with(&document.text, &rules.regional);
     let segmented = segment::segment(&normalized, &rules.layout, &|line| {
         recognize::is_date_line(rules, line)
@@ -74,9 +185,13 @@ pub fn extract(rules: &Rules, document: Document) -> Extraction {
     for (i, ms) in mentions.iter_mut().enumerate() {
         recognize::apply_abbreviations(texts[i], i, ms, &abbreviations);
     }
-    resolve_anaphors(rules, &texts, &mut mentions);
+    let mut losses = unresolved_dates(rules, &texts, &mentions);
+    resolve_anaphors(rules, &texts, &mut mentions, &mut losses);
     let mut facts = Vec::new();
-    let mut context = relate::Context::default();
+    let mut context = relate::Context {
+        trace: trace.then(Vec::new),
+        ..Default::default()
+    };
     for (i, p) in segmented.paragraphs.iter().enumerate() {
         facts.extend(relate::relate(rules, p, i, &mentions[i], &mut context));
     }
@@ -85,7 +200,9 @@ pub fn extract(rules: &Rules, document: Document) -> Extraction {
         .iter()
         .map(|p| p.text.as_str())
         .collect();
-    relate::resolve_document(rules, &mut facts, &clean);
+    relate::resolve_document(rules, &mut facts, &clean, &mut context.set_aside);
+    losses.append(&mut context.losses);
+    losses.sort();
     let title = segmented
         .title
         .clone()
@@ -98,7 +215,67 @@ pub fn extract(rules: &Rules, document: Document) -> Extraction {
         title,
         date,
         abbreviations,
+        losses,
+        set_aside: context.set_aside,
+        trace: context.trace.unwrap_or_default(),
     }
+}
+
+/// Dates a date pattern found that are no mention and lost to no other mention: recognition
+/// could not read them against their context (a day without a year in an undated text, an
+/// impossible day), so it dropped them.
+fn unresolved_dates(rules: &Rules, texts: &[&str], mentions: &[Vec<Mention>]) -> Vec<Loss> {
+    let (set, dates) = &*date_set(rules);
+    let mut out = Vec::new();
+    for (p, (text, ms)) in texts.iter().zip(mentions).enumerate() {
+        let chars = recognize::CharIndex::new(text);
+        let mut spans: Vec<(usize, usize, &str)> = Vec::new();
+        // One pass tells which date patterns match the paragraph; only those are run.
+        for i in set.matches(text).iter() {
+            for caps in rules.patterns[dates[i]].regex.captures_iter(text) {
+                let m = caps.name("mention").unwrap_or_else(|| caps.get(0).unwrap());
+                spans.push((chars.char_at(m.start()), chars.char_at(m.end()), m.as_str()));
+            }
+        }
+        // The longest date at a place stands for the shorter ones inside it.
+        spans.sort_by_key(|&(s, e, _)| (s, std::cmp::Reverse(e)));
+        let mut covered = 0;
+        for (start, end, written) in spans {
+            let free = ms.iter().all(|m| m.end <= start || m.start >= end);
+            if start < end && start >= covered && free {
+                out.push(Loss {
+                    paragraph: p,
+                    at: start,
+                    kind: LossKind::UnresolvedDate,
+                    what: written.to_string(),
+                });
+                covered = end;
+            }
+        }
+    }
+    out
+}
+
+/// The date patterns as one set, and the index in `Rules::patterns` of each; built once per
+/// rule set (by its hash).
+fn date_set(rules: &Rules) -> std::sync::Arc<(regex::RegexSet, Vec<usize>)> {
+    type Built = std::sync::Mutex<Vec<(String, std::sync::Arc<(regex::RegexSet, Vec<usize>)>)>>;
+    static BUILT: std::sync::OnceLock<Built> = std::sync::OnceLock::new();
+    let mut built = BUILT
+        .get_or_init(Default::default)
+        .lock()
+        .expect("date set");
+    if let Some((_, set)) = built.iter().find(|(hash, _)| *hash == rules.hash) {
+        return std::sync::Arc::clone(set);
+    }
+    let dates: Vec<usize> = (0..rules.patterns.len())
+        .filter(|&i| rules.patterns[i].kind == Kind::Date)
+        .collect();
+    let set = regex::RegexSet::new(dates.iter().map(|&i| rules.patterns[i].regex.as_str()))
+        .expect("date patterns compiled one by one compile as a set");
+    let set = std::sync::Arc::new((set, dates));
+    built.push((rules.hash.clone(), std::sync::Arc::clone(&set)));
+    set
 }
 
 /// `出席会议`: the meeting is the last event named before, in this paragraph or an earlier
@@ -107,11 +284,16 @@ pub fn extract(rules: &Rules, document: Document) -> Extraction {
 /// `unnamed_meeting` (`峰会`) may there name the document's own meeting. A document anaphor
 /// (`该公约`) is the last document named before whose name holds its word; with none, it
 /// names nothing.
-fn resolve_anaphors(rules: &Rules, texts: &[&str], mentions: &mut [Vec<Mention>]) {
+fn resolve_anaphors(
+    rules: &Rules,
+    texts: &[&str],
+    mentions: &mut [Vec<Mention>],
+    losses: &mut Vec<Loss>,
+) {
     // Events and documents named so far: their names as written and what they stand for.
     let mut events: Vec<(String, Target)> = Vec::new();
     let mut documents: Vec<(String, Target)> = Vec::new();
-    for (text, paragraph) in texts.iter().zip(mentions.iter_mut()) {
+    for (p, (text, paragraph)) in texts.iter().zip(mentions.iter_mut()).enumerate() {
         let word_of =
             |m: &Mention| -> String { text.chars().skip(m.start).take(m.end - m.start).collect() };
         paragraph.retain_mut(|m| {
@@ -124,7 +306,15 @@ fn resolve_anaphors(rules: &Rules, texts: &[&str], mentions: &mut [Vec<Mention>]
                         .find(|(name, _)| name.contains(&word))
                     {
                         Some((_, t)) => m.target = t.clone(),
-                        None => return false,
+                        None => {
+                            losses.push(Loss {
+                                paragraph: p,
+                                at: m.start,
+                                kind: LossKind::NoAntecedent,
+                                what: word,
+                            });
+                            return false;
+                        }
                     }
                 }
                 (Target::Anaphor, _) => {
@@ -244,6 +434,16 @@ impl Extraction {
 
 /// Builds the graph and the quads of one extraction.
 pub fn to_quads(rules: &Rules, vocab: &rdf::Vocab, x: &Extraction) -> Vec<oxigraph::model::Quad> {
+    to_quads_and_losses(rules, vocab, x).0
+}
+
+/// The quads of one extraction, and everything it lost: its own losses and the facts the graph
+/// could not draw.
+pub fn to_quads_and_losses(
+    rules: &Rules,
+    vocab: &rdf::Vocab,
+    x: &Extraction,
+) -> (Vec<oxigraph::model::Quad>, Vec<Loss>) {
     let g = x.graph(rules);
     let meta = rdf::DocMeta {
         key: &x.document.key,
@@ -253,5 +453,9 @@ pub fn to_quads(rules: &Rules, vocab: &rdf::Vocab, x: &Extraction) -> Vec<oxigra
         content_hash: &x.document.content_hash,
         encoding: x.document.encoding,
     };
-    rdf::document_quads(rules, vocab, &meta, &g)
+    let quads = rdf::document_quads(rules, vocab, &meta, &g);
+    let mut losses = x.losses.clone();
+    losses.extend(g.dropped);
+    losses.sort();
+    (quads, losses)
 }

@@ -80,11 +80,27 @@ enum Command {
         #[arg(long, value_enum)]
         format: Option<ResultFormat>,
     },
-    /// Show how accord reads one file: each sentence with its mentions and facts, and the
-    /// rule behind each fact.
+    /// Show how accord reads one file, sentence by sentence: its mentions by type, its facts
+    /// with their rule and the bytes of their sentence, the mentions and facts that lost a
+    /// conflict and to what, the relation rules that nearly matched and the element they failed
+    /// at, and what was lost (facts dropped, dates unresolved, anaphors with nothing to point
+    /// back to). With --uncovered, list instead the sentences of the files (folders are walked
+    /// for *.txt, *.html, *.htm) that name a known entity but give no fact.
     Explain {
-        #[arg(value_name = "FILE")]
-        file: PathBuf,
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<PathBuf>,
+        /// Show only the paragraph of this number (the number the text view shows).
+        #[arg(long, value_name = "N")]
+        para: Option<usize>,
+        /// Show only what this rule did: its mentions, facts and near misses.
+        #[arg(long, value_name = "ID")]
+        rule: Option<String>,
+        /// text (default) or json: the same report.
+        #[arg(long, value_enum, default_value = "text")]
+        format: ExplainFormat,
+        /// List the sentences that name a known entity but give no fact.
+        #[arg(long, conflicts_with_all = ["para", "rule"])]
+        uncovered: bool,
         /// Read the file in this encoding instead of detecting it.
         #[arg(long, value_name = "LABEL", value_parser = accord::read::encoding_for_label)]
         encoding: Option<&'static Encoding>,
@@ -335,12 +351,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
             command: RulesCommand::Check,
         } => rules_check(cli.rules.as_deref()),
         Command::Explain {
-            file,
+            files,
+            para,
+            rule,
+            format,
+            uncovered,
             encoding,
             date,
         } => {
             let rules = load_rules(cli.rules.as_deref())?;
-            explain(&rules, &file, encoding, date)
+            let read = ExplainRead { encoding, date };
+            if uncovered {
+                explain_uncovered(&rules, &files, &read, format)
+            } else {
+                let filter = accord::explain::Filter {
+                    paragraph: para,
+                    rule,
+                };
+                explain(&rules, &files, &read, &filter, format)
+            }
         }
         Command::Eval { files } => {
             let rules = load_rules(cli.rules.as_deref())?;
@@ -557,60 +586,98 @@ fn parse_day(s: &str) -> std::result::Result<chrono::NaiveDate, String> {
         .map_err(|_| format!("{s:?} is not a day written YYYY-MM-DD"))
 }
 
-fn explain(
-    rules: &Rules,
-    path: &Path,
+/// How `explain` reads its files.
+struct ExplainRead {
     encoding: Option<&'static Encoding>,
     date: Option<chrono::NaiveDate>,
-) -> Result<ExitCode> {
-    let mut doc = accord::read::read_file_as(path, encoding)?;
-    if date.is_some() {
-        doc.date = date;
+}
+
+impl ExplainRead {
+    fn extract(&self, rules: &Rules, path: &Path) -> Result<accord::Extraction> {
+        let mut doc = accord::read::read_file_as(path, self.encoding)?;
+        if self.date.is_some() {
+            doc.date = self.date;
+        }
+        Ok(accord::extract_traced(rules, doc))
     }
-    let (x, found) = accord::eval::run_document(rules, doc);
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExplainFormat {
+    Text,
+    Json,
+}
+
+fn explain(
+    rules: &Rules,
+    files: &[PathBuf],
+    read: &ExplainRead,
+    filter: &accord::explain::Filter,
+    format: ExplainFormat,
+) -> Result<ExitCode> {
+    let misses = accord::explain::NearMisses::new(rules);
+    let mut reports = Vec::new();
+    for f in files {
+        let x = read.extract(rules, f)?;
+        reports.push(accord::explain::explain(rules, &misses, &x, filter)?);
+    }
     let mut out = io::BufWriter::new(io::stdout().lock());
-    writeln!(
-        out,
-        "# {} ({}, {}, date {})",
-        x.title,
-        x.document.source,
-        x.document.encoding,
-        x.date.map_or("unknown".into(), |d| d.to_string())
-    )?;
-    for (i, p) in x.segmented.paragraphs.iter().enumerate() {
-        let chars: Vec<char> = p.text.chars().collect();
-        for (si, range) in p.sentences.iter().enumerate() {
-            let sentence: String = chars[range.clone()].iter().collect();
-            writeln!(
-                out,
-                "\n[{}.{}] {:?} {}{}",
-                p.number,
-                si + 1,
-                p.kind,
-                p.section
-                    .as_deref()
-                    .map(|s| format!("§{s} "))
-                    .unwrap_or_default(),
-                sentence
-            )?;
-            for m in x.mentions[i]
-                .iter()
-                .filter(|m| m.start >= range.start && m.end <= range.end)
-            {
-                let text: String = chars[m.start..m.end].iter().collect();
-                writeln!(out, "  mention {text} : {} ({})", m.kind, m.rule)?;
+    match format {
+        ExplainFormat::Text => {
+            for r in &reports {
+                write!(out, "{}", accord::explain::render(r))?;
             }
-            for f in found.iter().filter(|f| f.sentence == sentence) {
-                writeln!(
-                    out,
-                    "  fact    {} {} {}    [{}]",
-                    f.subject.display, f.predicate, f.object.display, f.rule
-                )?;
-            }
+        }
+        ExplainFormat::Json if reports.len() == 1 => {
+            serde_json::to_writer_pretty(&mut out, &reports[0])?;
+            writeln!(out)?;
+        }
+        ExplainFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &reports)?;
+            writeln!(out)?;
         }
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `explain --uncovered`: the files named, and the text files and web pages under folders.
+fn explain_uncovered(
+    rules: &Rules,
+    paths: &[PathBuf],
+    read: &ExplainRead,
+    format: ExplainFormat,
+) -> Result<ExitCode> {
+    let inputs = Inputs::gather(paths);
+    let mut skipped = inputs.skipped;
+    let mut list = Vec::new();
+    for source in &inputs.sources {
+        let Source::Text(f) = source else {
+            bail!("explain reads text files and web pages, not JSON Lines or standard input");
+        };
+        // A file that cannot be read is named, and the others are still read.
+        match read.extract(rules, f) {
+            Ok(x) => list.extend(accord::explain::uncovered(rules, &x)),
+            Err(e) => {
+                eprintln!("accord: skipped {e:#}");
+                skipped += 1;
+            }
+        }
+    }
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    match format {
+        ExplainFormat::Text => write!(out, "{}", accord::explain::render_uncovered(&list))?,
+        ExplainFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &list)?;
+            writeln!(out)?;
+        }
+    }
+    out.flush()?;
+    Ok(if skipped > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Evaluates `.facts` files and prints the report. A case whose text is in none of its file's
@@ -1006,6 +1073,8 @@ struct Extracted {
     file: bool,
     paragraphs: usize,
     mentions: usize,
+    /// What was lost on the way (facts no node could take, dates unresolved, …).
+    losses: accord::LossCounts,
     /// What the store records of it.
     entry: DocumentEntry,
     /// Sorted, without duplicates.
@@ -1015,7 +1084,7 @@ struct Extracted {
 fn extract_input(rules: &Rules, vocab: &Vocab, input: Input) -> Extracted {
     let entry = entry_of(&input.doc);
     let x = accord::extract(rules, input.doc);
-    let mut quads = accord::to_quads(rules, vocab, &x);
+    let (mut quads, losses) = accord::to_quads_and_losses(rules, vocab, &x);
     rdf::sort_quads(&mut quads);
     quads.dedup();
     Extracted {
@@ -1023,6 +1092,7 @@ fn extract_input(rules: &Rules, vocab: &Vocab, input: Input) -> Extracted {
         file: input.file,
         paragraphs: x.segmented.paragraphs.len(),
         mentions: x.mentions.iter().map(Vec::len).sum(),
+        losses: accord::LossCounts::of(&losses),
         key: x.document.key,
         entry: DocumentEntry {
             quads: quads.len(),
@@ -1213,6 +1283,7 @@ struct Tally {
     skipped: usize,
     unreadable: usize,
     facts: usize,
+    losses: accord::LossCounts,
     quads: usize,
     quiet: bool,
     progress: Progress,
@@ -1286,6 +1357,7 @@ impl Tally {
     /// with --id).
     fn report(&mut self, x: &Extracted) {
         self.facts += x.entry.facts;
+        self.losses.add(x.losses);
         self.quads += x.quads.len();
         let n = match self.total {
             Some(total) => format!("{}/{total}", x.number),
@@ -1312,19 +1384,23 @@ impl Tally {
 
     /// The last line of a run: `summary: 2 documents (1 unchanged), 396 facts, 0 skipped, 0
     /// errors in 0.42 s`; the skipped and the errors are the inputs named above, read but not
-    /// kept and unreadable.
+    /// kept and unreadable. What the texts extracted in this run said that gave no fact follows
+    /// the errors when there is any (`, 3 facts dropped, 1 date unresolved`; `accord explain`
+    /// lists them).
     fn summary(&self, started: Instant) -> String {
         let unchanged = match self.unchanged {
             0 => String::new(),
             n => format!(" ({n} unchanged)"),
         };
+        let losses = self.losses.describe();
         format!(
-            "summary: {}{unchanged}, {} facts, {} skipped, {} error{} in {:.2} s",
+            "summary: {}{unchanged}, {} facts, {} skipped, {} error{}{}{losses} in {:.2} s",
             count_documents(self.kept),
             self.facts,
             self.skipped - self.unreadable,
             self.unreadable,
             if self.unreadable == 1 { "" } else { "s" },
+            if losses.is_empty() { "" } else { ", " },
             started.elapsed().as_secs_f64()
         )
     }

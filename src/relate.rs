@@ -86,6 +86,13 @@ pub struct Context {
     /// Leaders named so far with the state each represents, latest last, one per state
     /// (`$leaders`).
     pub leaders: Vec<(Node, Node)>,
+    /// Words that point back to nothing, met so far (`accord explain` lists them, `extract`
+    /// counts them).
+    pub losses: Vec<crate::Loss>,
+    /// Facts a rule read that a later step set aside, with why (`accord explain`).
+    pub set_aside: Vec<SetAside>,
+    /// When `Some`, each sentence as the rules read it last is kept here (`accord explain`).
+    pub trace: Option<Vec<Encoded>>,
 }
 
 /// Notes the leaders a sentence names (`represents` facts whose office is a leader's), one per
@@ -111,6 +118,58 @@ fn last_two(leaders: &[(Node, Node)]) -> Vec<Node> {
         [.., a, b] => vec![a.0.clone(), b.0.clone()],
         _ => Vec::new(),
     }
+}
+
+/// A fact a rule read that a later step set aside: a sentence that announces a plan, a fact
+/// replaced by what it stands for, a place less precise than another.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetAside {
+    pub fact: Fact,
+    pub why: String,
+}
+
+/// A sentence as the relation rules read it last, once the `replace` rules have folded their
+/// matches: one private-use character per mention.
+#[derive(Clone, Debug)]
+pub struct Encoded {
+    /// Index of the paragraph in `Segmented::paragraphs`, and of the sentence in it.
+    pub paragraph: usize,
+    pub sentence: usize,
+    pub text: String,
+    /// The paragraph's characters under each character of `text`.
+    pub spans: Vec<Range<usize>>,
+    /// The rules that matched it (neither excluded nor rejected), facts or none.
+    pub fired: Vec<String>,
+}
+
+/// What the rules' matches in a sentence leave besides facts.
+#[derive(Default)]
+struct Trail<'r> {
+    /// `$topic` or `$event` slots that stood for nothing: where, and which.
+    unfilled: Vec<(usize, String)>,
+    /// Ids of the rules that matched.
+    fired: Vec<&'r str>,
+}
+
+impl<'r> Trail<'r> {
+    fn note(&mut self, rule: &'r Relation, unfilled: Option<(usize, String)>) {
+        self.fired.push(&rule.id);
+        self.unfilled.extend(unfilled);
+    }
+}
+
+/// For each relation rule, whether one of the strings its matches must contain, a word (not
+/// only mentions and punctuation), is in `encoded` (a sentence as `Encoded::text`); false for a
+/// rule of which no such string can be read.
+pub fn triggered(rules: &Rules, encoded: &str) -> Vec<bool> {
+    let t = triggers(rules);
+    let mut out = vec![false; t.always.len()];
+    for m in t.automaton.find_overlapping_iter(encoded) {
+        if encoded[m.range()].chars().any(char::is_alphanumeric) {
+            out[t.owner[m.pattern().as_usize()]] = true;
+        }
+    }
+    out
 }
 
 /// Facts of one paragraph. Datelines and date lines give none. `context` is updated to the
@@ -145,6 +204,16 @@ pub fn relate(
             .take_while(|m| m.start < range.end)
             .filter(|m| m.end <= range.end)
             .collect();
+        // A meeting word with no meeting before it and no rule's meeting to stand for.
+        for m in &local {
+            if last_event.is_none() && m.target == Target::Unresolved(None) {
+                context.losses.push(no_antecedent(
+                    index,
+                    m.start,
+                    chars[m.start..m.end].iter().collect(),
+                ));
+            }
+        }
         let mut sentence = Sentence::new(
             rules,
             &chars,
@@ -155,9 +224,10 @@ pub fn relate(
         );
         sentence.leaders = last_two(&context.leaders);
         let mut found = Vec::new();
+        let mut trail = Trail::default();
         for rule in rules.relations.iter().filter(|r| r.scope == scope) {
             if rule.replace.is_some() {
-                sentence.apply_replacing(rules, rule, &mut found);
+                sentence.apply_replacing(rules, rule, &mut found, &mut trail);
             }
         }
         let can_match = triggers(rules).can_match(&sentence.encoded);
@@ -167,7 +237,13 @@ pub fn relate(
             .enumerate()
             .filter(|(i, r)| r.scope == scope && r.replace.is_none() && can_match[*i])
         {
-            sentence.apply(rules, rule, &mut found);
+            sentence.apply(rules, rule, &mut found, &mut trail);
+        }
+        if let Some(trace) = &mut context.trace {
+            trace.push(sentence.trace(index, s, &trail.fired));
+        }
+        for (at, what) in trail.unfilled {
+            context.losses.push(no_antecedent(index, at, what));
         }
         let text: String = chars[range.clone()].iter().collect();
         if rules
@@ -177,7 +253,16 @@ pub fn relate(
         {
             // A sentence that announces a plan (`按计划，…将…`) states no act: a planned
             // meeting keeps its dates, a person their office.
-            found.retain(|(_, p, ..)| KEPT_IN_PLANS.contains(&p.as_str()));
+            let (kept, planned) = found
+                .into_iter()
+                .partition(|(_, p, ..)| KEPT_IN_PLANS.contains(&p.as_str()));
+            found = kept;
+            for raw in planned {
+                context.set_aside.push(SetAside {
+                    fact: fact_at(raw, index, s),
+                    why: "the sentence announces a plan".into(),
+                });
+            }
         }
         if let Some(subject) = sentence.opening_subject(rules) {
             *inherited = subject;
@@ -194,16 +279,8 @@ pub fn relate(
         }) {
             *last_event = Some(event);
         }
-        for (subject, predicate, object, rule, role) in propagate_event_dates(found) {
-            facts.push(Fact {
-                subject,
-                predicate,
-                object,
-                rule,
-                paragraph: index,
-                sentence: s,
-                role,
-            });
+        for raw in propagate_event_dates(found) {
+            facts.push(fact_at(raw, index, s));
         }
     }
     facts.sort();
@@ -476,7 +553,13 @@ impl<'a> Sentence<'a> {
     /// Runs a `replace` rule: every match (they do not overlap) becomes one mention. The
     /// tokens are spliced from the last match back to the first, then encoded once, so a
     /// sentence of any length costs one pass per rule.
-    fn apply_replacing(&mut self, rules: &Rules, rule: &Relation, out: &mut Vec<RawFact>) {
+    fn apply_replacing<'r>(
+        &mut self,
+        rules: &Rules,
+        rule: &'r Relation,
+        out: &mut Vec<RawFact>,
+        trail: &mut Trail<'r>,
+    ) {
         let slots: Vec<&str> = rule
             .replace
             .as_deref()
@@ -487,17 +570,9 @@ impl<'a> Sentence<'a> {
         let mut replacements = Vec::new();
         for caps in rule.regex.captures_iter(&self.encoded) {
             let tokens = self.tokens_of(caps.get(0).unwrap().range());
-            if self.excluded(rule, tokens.clone()) || self.rejected(rule, &caps) {
+            let Some(m) = self.accepted(rules, rule, &caps, out, trail) else {
                 continue;
-            }
-            let m = Match {
-                sentence: self,
-                caps: &caps,
-                rule,
-                rules,
-                start: tokens.start,
             };
-            out.extend(m.facts());
             let mut nodes: Vec<Node> = slots.iter().flat_map(|s| m.nodes(s)).collect();
             nodes.dedup();
             // A `span` group narrows what is replaced: the words after it stay for later
@@ -525,21 +600,57 @@ impl<'a> Sentence<'a> {
         self.encode();
     }
 
-    fn apply(&self, rules: &Rules, rule: &Relation, out: &mut Vec<RawFact>) {
+    fn apply<'r>(
+        &self,
+        rules: &Rules,
+        rule: &'r Relation,
+        out: &mut Vec<RawFact>,
+        trail: &mut Trail<'r>,
+    ) {
         for caps in rule.regex.captures_iter(&self.encoded) {
-            let tokens = self.tokens_of(caps.get(0).unwrap().range());
-            if !self.excluded(rule, tokens.clone()) && !self.rejected(rule, &caps) {
-                out.extend(
-                    Match {
-                        sentence: self,
-                        caps: &caps,
-                        rule,
-                        rules,
-                        start: tokens.start,
-                    }
-                    .facts(),
-                );
-            }
+            self.accepted(rules, rule, &caps, out, trail);
+        }
+    }
+
+    /// A match of `rule` that its `exclude` and `reject` leave: its facts go to `out`, and it
+    /// is noted in `trail`.
+    fn accepted<'s, 'r>(
+        &'s self,
+        rules: &'s Rules,
+        rule: &'r Relation,
+        caps: &'s regex::Captures<'s>,
+        out: &mut Vec<RawFact>,
+        trail: &mut Trail<'r>,
+    ) -> Option<Match<'s, 'a>>
+    where
+        'r: 's,
+    {
+        let tokens = self.tokens_of(caps.get(0).unwrap().range());
+        if self.excluded(rule, tokens.clone()) || self.rejected(rule, caps) {
+            return None;
+        }
+        let m = Match {
+            sentence: self,
+            caps,
+            rule,
+            rules,
+            start: tokens.start,
+        };
+        out.extend(m.facts());
+        trail.note(rule, m.unfilled());
+        Some(m)
+    }
+
+    /// The sentence as the rules read it now, with the characters under each of its own.
+    fn trace(&self, paragraph: usize, sentence: usize, fired: &[&str]) -> Encoded {
+        Encoded {
+            paragraph,
+            sentence,
+            fired: fired.iter().map(|id| id.to_string()).collect(),
+            text: self.encoded.clone(),
+            spans: (0..self.tokens.len())
+                .map(|t| self.span_of(t..t + 1))
+                .collect(),
         }
     }
 
@@ -638,6 +749,22 @@ struct Match<'s, 'a> {
 }
 
 impl Match<'_, '_> {
+    /// A `$topic` or `$event` of the rule's facts that stands for nothing here (no subject
+    /// opens the clause or a sentence before; no meeting named before), with where the match
+    /// starts: the facts of that template are lost.
+    fn unfilled(&self) -> Option<(usize, String)> {
+        let slot = self
+            .rule
+            .facts
+            .iter()
+            .flat_map(|t| [t.subject.as_str(), t.object.as_str()])
+            .find(|&slot| {
+                (slot == TOPIC_SLOT || slot == EVENT_SLOT) && self.nodes(slot).is_empty()
+            })?;
+        let at = self.sentence.span_of(self.start..self.start + 1).start;
+        Some((at, format!("{slot} of rule {}", self.rule.id)))
+    }
+
     fn facts(&self) -> Vec<RawFact> {
         let role = self
             .rule
@@ -804,6 +931,29 @@ impl Match<'_, '_> {
     }
 }
 
+/// The fact a rule read in sentence `sentence` of paragraph `paragraph`.
+fn fact_at(raw: RawFact, paragraph: usize, sentence: usize) -> Fact {
+    let (subject, predicate, object, rule, role) = raw;
+    Fact {
+        subject,
+        predicate,
+        object,
+        rule,
+        paragraph,
+        sentence,
+        role,
+    }
+}
+
+fn no_antecedent(paragraph: usize, at: usize, what: String) -> crate::Loss {
+    crate::Loss {
+        paragraph,
+        at,
+        kind: crate::LossKind::NoAntecedent,
+        what,
+    }
+}
+
 /// What a sentence announcing a plan still states.
 const KEPT_IN_PLANS: &[&str] = &["startDate", "endDate", "represents"];
 
@@ -951,29 +1101,59 @@ fn propagate_event_dates(found: Vec<RawFact>) -> Vec<RawFact> {
 
 /// Facts that need the whole document: where participants sit, documents adopted or signed at
 /// a meeting, and the most precise place of a meeting. `text` is the document's clean text.
-pub fn resolve_document(rules: &Rules, facts: &mut Vec<Fact>, text: &str) {
-    resolve_sits_in(rules, facts, text);
-    resolve_at_event(facts);
-    resolve_signed_by_attendees(facts);
-    drop_state_where_city(rules, facts);
+/// The facts these steps remove go to `set_aside`, with why.
+pub fn resolve_document(
+    rules: &Rules,
+    facts: &mut Vec<Fact>,
+    text: &str,
+    set_aside: &mut Vec<SetAside>,
+) {
+    resolve_sits_in(rules, facts, text, set_aside);
+    resolve_at_event(facts, set_aside);
+    resolve_signed_by_attendees(facts, set_aside);
+    drop_state_where_city(rules, facts, set_aside);
+}
+
+fn set_aside_where(
+    facts: &mut Vec<Fact>,
+    set_aside: &mut Vec<SetAside>,
+    why: &str,
+    test: impl Fn(&Fact) -> bool,
+) {
+    facts.retain(|f| {
+        let gone = test(f);
+        if gone {
+            set_aside.push(SetAside {
+                fact: f.clone(),
+                why: why.to_string(),
+            });
+        }
+        !gone
+    });
 }
 
 /// Where a participant sits is where the meeting is held, unless the document tells of a
 /// meeting online anywhere: then the chair in Beijing says nothing of where the meeting was.
-fn resolve_sits_in(rules: &Rules, facts: &mut Vec<Fact>, text: &str) {
+fn resolve_sits_in(
+    rules: &Rules,
+    facts: &mut Vec<Fact>,
+    text: &str,
+    set_aside: &mut Vec<SetAside>,
+) {
     let online = rules.online.as_ref().is_some_and(|re| re.is_match(text));
-    facts.retain_mut(|f| {
-        if f.predicate != SITS_IN {
-            return true;
-        }
+    if online {
+        let why = "the text tells of a meeting online: where a participant sits is not where \
+                   it is held";
+        set_aside_where(facts, set_aside, why, |f| f.predicate == SITS_IN);
+    }
+    for f in facts.iter_mut().filter(|f| f.predicate == SITS_IN) {
         f.predicate = "heldIn".into();
-        !online
-    });
+    }
 }
 
 /// A meeting held in a city is not also "held in" the state around it: `在土耳其召开` and, later,
 /// `在伊斯坦布尔举行` give the city only. The state stays where the text names no city.
-fn drop_state_where_city(rules: &Rules, facts: &mut Vec<Fact>) {
+fn drop_state_where_city(rules: &Rules, facts: &mut Vec<Fact>, set_aside: &mut Vec<SetAside>) {
     let in_city: Vec<Node> = facts
         .iter()
         .filter(|f| {
@@ -981,10 +1161,11 @@ fn drop_state_where_city(rules: &Rules, facts: &mut Vec<Fact>) {
         })
         .map(|f| f.subject.clone())
         .collect();
-    facts.retain(|f| {
-        !(f.predicate == "heldIn"
+    let why = "the meeting is held in a city the text names: the state around it goes";
+    set_aside_where(facts, set_aside, why, |f| {
+        f.predicate == "heldIn"
             && f.object.kind(rules) == Kind::State
-            && in_city.iter().any(|e| same_event(e, &f.subject)))
+            && in_city.iter().any(|e| same_event(e, &f.subject))
     });
 }
 
@@ -1011,7 +1192,7 @@ fn same_event(a: &Node, b: &Node) -> bool {
 /// facts of the meeting's place and, when the meeting lasted one day, of its day: the meeting's
 /// own facts say where and when it was held, anywhere in the document. A meeting known by an
 /// undated mention is the same meeting as a dated one of its name.
-fn resolve_at_event(facts: &mut Vec<Fact>) {
+fn resolve_at_event(facts: &mut Vec<Fact>, set_aside: &mut Vec<SetAside>) {
     let mut derived = Vec::new();
     for f in facts.iter() {
         let Some((_, place_predicate, date_predicate)) =
@@ -1050,7 +1231,11 @@ fn resolve_at_event(facts: &mut Vec<Fact>) {
             derived.push(derive(date_predicate, start));
         }
     }
-    facts.retain(|f| !AT_EVENT.iter().any(|(at, ..)| *at == f.predicate));
+    let why = "read through the meeting it names: the meeting's place, and its day when it \
+               lasted one, are the document's";
+    set_aside_where(facts, set_aside, why, |f| {
+        AT_EVENT.iter().any(|(at, ..)| *at == f.predicate)
+    });
     facts.extend(derived);
     facts.sort();
     facts.dedup();
@@ -1058,7 +1243,7 @@ fn resolve_at_event(facts: &mut Vec<Fact>) {
 
 /// `doc signedByAttendeesOf event` (`六国元首共同签署《…》`) becomes `doc signedBy P` for each
 /// person P that attended or chaired the meeting, by the document's own facts.
-fn resolve_signed_by_attendees(facts: &mut Vec<Fact>) {
+fn resolve_signed_by_attendees(facts: &mut Vec<Fact>, set_aside: &mut Vec<SetAside>) {
     let mut derived = Vec::new();
     for f in facts.iter().filter(|f| f.predicate == SIGNED_BY_ATTENDEES) {
         for g in facts.iter() {
@@ -1074,7 +1259,10 @@ fn resolve_signed_by_attendees(facts: &mut Vec<Fact>) {
             }
         }
     }
-    facts.retain(|f| f.predicate != SIGNED_BY_ATTENDEES);
+    let why = "read as signedBy of each person the text says attended or chaired the meeting";
+    set_aside_where(facts, set_aside, why, |f| {
+        f.predicate == SIGNED_BY_ATTENDEES
+    });
     facts.extend(derived);
     facts.sort();
     facts.dedup();

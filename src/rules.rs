@@ -18,6 +18,8 @@ use toml::Spanned;
 
 use crate::check::{self, Diagnostic, Severity};
 
+pub mod elements;
+
 /// The rule files compiled into the binary (`rules/` at build time).
 const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
 
@@ -320,6 +322,8 @@ pub struct Relation {
     pub scope: Scope,
     pub examples: Vec<Example>,
     pub counterexamples: Vec<String>,
+    /// The pattern's top-level elements, branch by branch, for `accord explain`'s near misses.
+    pub elements: Vec<Vec<elements::Element>>,
 }
 
 /// A count of parties written right after one-character names of states (`中俄双方`,
@@ -2028,6 +2032,7 @@ fn compile_relation(
         check::warn_unfillable(&r, lex, producible, d);
     }
     let line = d.site(r.id.span()).line;
+    let elements = elements::elements(r.pattern.get_ref(), lex);
     Some(Relation {
         place: format!("{}:{line}", d.file),
         id: r.id.into_inner(),
@@ -2041,6 +2046,7 @@ fn compile_relation(
         scope,
         examples: r.examples,
         counterexamples: r.counterexamples,
+        elements,
     })
 }
 

@@ -186,3 +186,53 @@ fn empty_and_malformed_facts_files_are_errors_with_their_place() {
     );
     assert!(stdout(&out).is_empty());
 }
+
+#[test]
+fn facts_files_of_several_folders_get_a_total() {
+    let out = accord(
+        &root(),
+        &[
+            "eval",
+            "tests/data/moscow/expected.facts",
+            "tests/data/genre",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = stdout(&out);
+    // correct, wrong, missed of a summary row.
+    let counts = |row: &str| -> [usize; 3] {
+        let numbers: Vec<usize> = row
+            .split_whitespace()
+            .rev()
+            .skip(5)
+            .take(3)
+            .map(|n| n.parse().unwrap())
+            .collect();
+        [numbers[2], numbers[1], numbers[0]]
+    };
+    let rows: Vec<&str> = report
+        .lines()
+        .skip_while(|l| !l.starts_with("set "))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    let files: Vec<&&str> = rows
+        .iter()
+        .filter(|r| r.starts_with("tests/data/") && !r.contains("/ (all"))
+        .collect();
+    assert_eq!(files.len(), 12, "{report}");
+    let mut sum = [0; 3];
+    for r in &files {
+        for (s, n) in sum.iter_mut().zip(counts(r)) {
+            *s += n;
+        }
+    }
+    let total = rows
+        .iter()
+        .find(|r| r.starts_with("total (all 12)"))
+        .expect("a total row");
+    assert_eq!(counts(total), sum, "{report}");
+    // One folder alone needs no total beside its own row.
+    let one = stdout(&accord(&root(), &["eval", "tests/data/genre"]));
+    assert!(!one.contains("\ntotal "), "{one}");
+}

@@ -5,6 +5,7 @@ mod cli;
 mod draw;
 mod evaluation;
 mod examples;
+mod explain;
 mod genre;
 mod incremental;
 mod input;
