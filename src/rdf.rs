@@ -145,15 +145,17 @@ fn term(ns: &str, local: &str) -> NamedNode {
     iri(&format!("{ns}{local}"))
 }
 
-/// Percent-encodes what an IRI path may not hold (ASCII delimiters, controls, private-use
-/// characters); ideographs stay readable.
+/// Percent-encodes what an IRI path may not hold (ASCII delimiters, controls, what is no
+/// `ucschar` of RFC 3987: private-use characters of every plane, noncharacters); ideographs
+/// stay readable.
 pub fn encode_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for c in path.chars() {
-        let forbidden = c.is_ascii_control()
-            || " \"<>\\^`{|}%#?[]".contains(c)
-            || matches!(c, '\u{80}'..='\u{9F}' | '\u{E000}'..='\u{F8FF}' | '\u{FDD0}'..='\u{FDEF}' | '\u{FFF0}'..='\u{FFFF}')
-            || c.is_whitespace();
+        let forbidden = if c.is_ascii() {
+            c.is_ascii_control() || " \"<>\\^`{|}%#?[]".contains(c)
+        } else {
+            !is_ucschar(c) || c.is_whitespace()
+        };
         if forbidden {
             let mut buf = [0u8; 4];
             for b in c.encode_utf8(&mut buf).bytes() {
@@ -164,6 +166,13 @@ pub fn encode_path(path: &str) -> String {
         }
     }
     out
+}
+
+/// RFC 3987's `ucschar`: the characters beyond ASCII an IRI path may hold as they are.
+fn is_ucschar(c: char) -> bool {
+    let u = u32::from(c);
+    matches!(u, 0xA0..=0xD7FF | 0xF900..=0xFDCF | 0xFDF0..=0xFFEF)
+        || ((0x1_0000..=0xE_FFFD).contains(&u) && (u & 0xFFFF) < 0xFFFE)
 }
 
 pub fn date_literal(p: &Point) -> Literal {

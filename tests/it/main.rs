@@ -2,6 +2,7 @@
 
 mod check;
 mod cli;
+mod crash;
 mod draw;
 mod evaluation;
 mod examples;
@@ -9,6 +10,7 @@ mod genre;
 mod input;
 mod moscow;
 mod ontology;
+mod robust;
 mod serve;
 mod stream;
 mod support;
