@@ -145,15 +145,17 @@ fn term(ns: &str, local: &str) -> NamedNode {
     iri(&format!("{ns}{local}"))
 }
 
-/// Percent-encodes what an IRI path may not hold (ASCII delimiters, controls, private-use
-/// characters); ideographs stay readable.
+/// Percent-encodes what an IRI path may not hold (ASCII delimiters, controls, what is no
+/// `ucschar` of RFC 3987: private-use characters of every plane, noncharacters, the tags and
+/// variation selectors of plane 14, which an ideograph may carry); ideographs stay readable.
 pub fn encode_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for c in path.chars() {
-        let forbidden = c.is_ascii_control()
-            || " \"<>\\^`{|}%#?[]".contains(c)
-            || matches!(c, '\u{80}'..='\u{9F}' | '\u{E000}'..='\u{F8FF}' | '\u{FDD0}'..='\u{FDEF}' | '\u{FFF0}'..='\u{FFFF}')
-            || c.is_whitespace();
+        let forbidden = if c.is_ascii() {
+            c.is_ascii_control() || " \"<>\\^`{|}%#?[]".contains(c)
+        } else {
+            !is_ucschar(c) || c.is_whitespace()
+        };
         if forbidden {
             let mut buf = [0u8; 4];
             for b in c.encode_utf8(&mut buf).bytes() {
@@ -164,6 +166,15 @@ pub fn encode_path(path: &str) -> String {
         }
     }
     out
+}
+
+/// RFC 3987's `ucschar`: the characters beyond ASCII an IRI path may hold as they are.
+fn is_ucschar(c: char) -> bool {
+    let u = u32::from(c);
+    matches!(u, 0xA0..=0xD7FF | 0xF900..=0xFDCF | 0xFDF0..=0xFFEF)
+        || ((0x1_0000..=0xE_FFFD).contains(&u)
+            && (u & 0xFFFF) < 0xFFFE
+            && !(0xE_0000..=0xE_0FFF).contains(&u))
 }
 
 pub fn date_literal(p: &Point) -> Literal {
@@ -444,5 +455,23 @@ mod tests {
                 "http://example.org/ns/".into()
             )
         );
+    }
+
+    #[test]
+    fn paths_keep_ideographs_and_encode_what_an_iri_forbids() {
+        for (path, encoded) in [
+            ("document/上合组织宪章", "document/上合组织宪章"),
+            ("document/a b#c", "document/a%20b%23c"),
+            ("document/\u{e000}", "document/%EE%80%80"),
+            ("document/\u{f0000}", "document/%F3%B0%80%80"),
+            ("document/\u{10ffff}", "document/%F4%8F%BF%BF"),
+            ("document/\u{1fffe}", "document/%F0%9F%BF%BE"),
+            ("document/永\u{e0100}和", "document/永%F3%A0%84%80和"),
+            ("document/\u{e1000}", "document/\u{e1000}"),
+            ("document/\u{20000}", "document/\u{20000}"),
+        ] {
+            assert_eq!(encode_path(path), encoded, "{path:?}");
+            assert!(NamedNode::new(format!("{DEFAULT_BASE}id/{encoded}")).is_ok());
+        }
     }
 }

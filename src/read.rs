@@ -404,7 +404,7 @@ fn decode_in(bytes: &[u8], encoding: &'static Encoding, path: &str) -> Result<De
             }
         }
     })?;
-    let byte_offsets = offsets(&text, encoding, bom, bytes.len());
+    let byte_offsets = offsets(&text, encoding, bytes, bom);
     Ok(Decoded {
         text,
         encoding,
@@ -437,29 +437,44 @@ fn strict_decode(body: &[u8], encoding: &'static Encoding) -> Result<String, (St
 }
 
 /// Byte offset of each character, and the file length after them. UTF-8 and UTF-16 by their
-/// code units; other encodings by re-encoding each character, exact for the round-trip
-/// encodings of the genre (GB18030, GBK, Big5).
-fn offsets(text: &str, encoding: &'static Encoding, bom: usize, len: usize) -> Vec<u32> {
-    let width: Box<dyn Fn(char) -> usize> = if encoding == encoding_rs::UTF_8 {
-        Box::new(char::len_utf8)
-    } else if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
-        Box::new(|c: char| 2 * c.len_utf16())
-    } else {
-        // GBK decodes as GB18030 does; its superset's encoder maps every character back.
-        let encoder = if encoding == encoding_rs::GBK {
-            encoding_rs::GB18030
-        } else {
-            encoding
-        };
-        Box::new(move |c: char| encoder.encode(c.encode_utf8(&mut [0u8; 4])).0.len())
-    };
+/// code units; other encodings by decoding the bytes again one at a time, each character
+/// starting where the bytes after the character before it start. Re-encoding would not do: a
+/// character may be written two ways (GBK's `€` is the byte 0x80 or GB18030's A2E3), and two
+/// bytes of Big5 may decode to two characters, which then share their start.
+fn offsets(text: &str, encoding: &'static Encoding, bytes: &[u8], bom: usize) -> Vec<u32> {
     let mut out = Vec::with_capacity(text.len() + 1);
+    let width: fn(char) -> usize = if encoding == encoding_rs::UTF_8 {
+        char::len_utf8
+    } else if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
+        |c| 2 * c.len_utf16()
+    } else {
+        let mut decoder = encoding.new_decoder_without_bom_handling();
+        let mut chars = String::with_capacity(32);
+        let mut start = bom;
+        let body = &bytes[bom..];
+        for (i, b) in body.iter().enumerate() {
+            chars.clear();
+            let last = i + 1 == body.len();
+            let _ = decoder.decode_to_string_without_replacement(
+                std::slice::from_ref(b),
+                &mut chars,
+                last,
+            );
+            if !chars.is_empty() {
+                out.extend(chars.chars().map(|_| start as u32));
+                start = bom + i + 1;
+            }
+        }
+        out.push(bytes.len() as u32);
+        debug_assert_eq!(out.len(), text.chars().count() + 1);
+        return out;
+    };
     let mut pos = bom;
     for c in text.chars() {
         out.push(pos as u32);
         pos += width(c);
     }
-    out.push(len as u32);
+    out.push(bytes.len() as u32);
     out
 }
 

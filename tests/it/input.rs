@@ -211,7 +211,7 @@ fn huge_paragraph_is_read_without_trouble() {
 }
 
 /// How many times `needle` occurs in `haystack`.
-fn count(haystack: &str, needle: &str) -> usize {
+pub(crate) fn count(haystack: &str, needle: &str) -> usize {
     haystack.matches(needle).count()
 }
 
@@ -365,7 +365,7 @@ fn encoding_option_of_extract_and_explain() {
 }
 
 /// The facts of a copy as `subject predicate object`, sorted, repeats kept.
-fn fact_list(key: &str, text: &str) -> Vec<String> {
+pub(crate) fn fact_list(key: &str, text: &str) -> Vec<String> {
     let doc = decode(key, "copy.txt", text.as_bytes()).unwrap();
     let (_, found) = accord::eval::run_document(rules(), doc);
     let mut out: Vec<String> = found
@@ -374,52 +374,6 @@ fn fact_list(key: &str, text: &str) -> Vec<String> {
         .collect();
     out.sort();
     out
-}
-
-/// The web copy as a print layout wraps it: every line of running text (the signature block's
-/// short lines stay whole) cut every `width` characters, and stray blank lines put in after
-/// about one line in twenty (a fixed sequence, the same on every run).
-fn hard_wrapped(text: &str, width: usize, seed: u64) -> String {
-    let mut state = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    let mut stray = || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (state >> 33).is_multiple_of(20)
-    };
-    let mut out = String::new();
-    for line in text.lines() {
-        let chars: Vec<char> = line.trim().chars().collect();
-        let pieces: Vec<&[char]> = if chars.len() > 30 {
-            chars.chunks(width).collect()
-        } else {
-            vec![&chars[..]]
-        };
-        for piece in pieces {
-            out.extend(piece);
-            out.push('\n');
-            if stray() {
-                out.push('\n');
-            }
-        }
-    }
-    out
-}
-
-#[test]
-fn hard_wraps_at_any_width_and_stray_blank_lines_give_the_facts_of_the_clean_copy() {
-    let clean = fact_list("web", &moscow());
-    assert!(clean.len() >= 200, "{} facts", clean.len());
-    for width in 6..=60 {
-        let wrapped = hard_wrapped(&moscow(), width, width as u64);
-        assert_eq!(
-            fact_list("wrapped", &wrapped),
-            clean,
-            "wrapped every {width} characters"
-        );
-    }
 }
 
 /// The web copy as a news site serves it: a page with a script, a menu, a header and a footer

@@ -2,6 +2,7 @@
 
 mod check;
 mod cli;
+mod crash;
 mod draw;
 mod evaluation;
 mod examples;
@@ -11,6 +12,7 @@ mod incremental;
 mod input;
 mod moscow;
 mod ontology;
+mod robust;
 mod serve;
 mod stream;
 mod support;
