@@ -56,6 +56,27 @@ pub fn is_html(path: &std::path::Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
 }
 
+/// The encoding a page declares in a `<meta charset>` (or `http-equiv` content type) within
+/// its first 1024 bytes, as the HTML standard's prescan reads it; a UTF-16 label means UTF-8
+/// there (the bytes were read as ASCII to find it).
+pub fn declared_encoding(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    static META: std::sync::OnceLock<regex::bytes::Regex> = std::sync::OnceLock::new();
+    let meta = META.get_or_init(|| {
+        regex::bytes::Regex::new(r#"(?i)<meta\b[^>]*?charset\s*=\s*["']?\s*([a-z0-9_:.\-]+)"#)
+            .expect("the meta charset regex compiles")
+    });
+    let head = &bytes[..bytes.len().min(1024)];
+    let label = meta.captures(head)?.get(1)?.as_bytes();
+    let encoding = encoding_rs::Encoding::for_label(label)?;
+    Some(
+        if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
+            encoding_rs::UTF_8
+        } else {
+            encoding
+        },
+    )
+}
+
 /// The text a decoded page shows, one block per line, with byte offsets into the file.
 pub fn page_text(page: Document) -> Result<Document, ReadError> {
     let html = Html::parse_document(&page.text);

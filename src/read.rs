@@ -110,13 +110,23 @@ pub fn read_file_as(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| source.clone());
-    let doc = decode_as(&key, &source, &bytes, encoding)?;
-    // A web page (`.html`, `.htm`) is read for the text it shows.
-    if crate::html::is_html(path) {
-        crate::html::page_text(doc)
-    } else {
-        Ok(doc)
+    if !crate::html::is_html(path) {
+        return decode_as(&key, &source, &bytes, encoding);
     }
+    // A web page (`.html`, `.htm`) is read in the encoding it declares, unless one is given or
+    // it starts with a byte order mark; bytes its declaration does not fit are detected as any
+    // file's. It is read for the text it shows.
+    let declared = encoding
+        .is_none()
+        .then(|| Encoding::for_bom(&bytes).is_none())
+        .filter(|no_bom| *no_bom)
+        .and_then(|_| crate::html::declared_encoding(&bytes));
+    let doc = match declared {
+        Some(e) => decode_as(&key, &source, &bytes, Some(e))
+            .or_else(|_| decode_as(&key, &source, &bytes, None))?,
+        None => decode_as(&key, &source, &bytes, encoding)?,
+    };
+    crate::html::page_text(doc)
 }
 
 /// Decodes bytes in the encoding detected (see the module comment).

@@ -468,3 +468,54 @@ fn folders_are_walked_for_web_pages_too() {
     assert!(err.contains("page.HTM"), "{err}");
     assert_eq!(out.status.code(), Some(1), "{err}");
 }
+
+/// A page is read in the encoding its `<meta charset>` declares: `會議` in Big5 alone is too
+/// short for detection, which takes it for Central European text, while the page that
+/// declares Big5 gives the two characters. A declaration the bytes do not fit falls back to
+/// detection, and a byte order mark wins over the declaration.
+#[test]
+fn a_page_is_read_in_the_encoding_its_meta_charset_declares() {
+    let dir = tempfile::tempdir().unwrap();
+    let big5 = encoding_for_label("big5").unwrap();
+    let page = |meta: &str, body: &str| -> Vec<u8> {
+        let html = format!("<html><head>{meta}</head><body><p>{body}</p></body></html>\n");
+        big5.encode(&html).0.into_owned()
+    };
+    let read = |name: &str, bytes: &[u8]| -> Document {
+        let path = dir.path().join(name);
+        fs::write(&path, bytes).unwrap();
+        accord::read::read_file(&path).unwrap()
+    };
+    let undeclared = read("plain.html", &page("", "會議"));
+    assert_ne!(
+        undeclared.text.trim(),
+        "會議",
+        "detection alone reads it right now"
+    );
+    for (name, meta) in [
+        ("charset.html", r#"<meta charset="big5">"#),
+        ("quoted.html", "<META CHARSET='Big5'>"),
+        (
+            "http-equiv.html",
+            r#"<meta http-equiv="Content-Type" content="text/html; charset=big5">"#,
+        ),
+    ] {
+        let doc = read(name, &page(meta, "會議"));
+        assert_eq!(doc.text.trim(), "會議", "{name}");
+        assert_eq!(doc.encoding, big5.name(), "{name}");
+    }
+    // Declared as Shift_JIS, which the Big5 bytes of this text are not: detected instead.
+    let text = "上海合作組織成員國元首理事會會議在杜尚別舉行。";
+    let wrong = read("wrong.html", &page(r#"<meta charset="shift_jis">"#, text));
+    assert_eq!(wrong.encoding, big5.name());
+    assert_eq!(wrong.text.trim(), text);
+    // A UTF-8 byte order mark wins over a declaration of Big5.
+    let mut bom = vec![0xEF, 0xBB, 0xBF];
+    bom.extend(
+        format!("<html><head><meta charset=\"big5\"></head><body><p>{text}</p></body></html>")
+            .as_bytes(),
+    );
+    let doc = read("bom.html", &bom);
+    assert_eq!(doc.encoding, encoding_rs::UTF_8.name());
+    assert_eq!(doc.text.trim(), text);
+}
