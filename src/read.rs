@@ -116,11 +116,11 @@ pub fn read_file_as(
     // A web page (`.html`, `.htm`) is read in the encoding it declares, unless one is given or
     // it starts with a byte order mark; bytes its declaration does not fit are detected as any
     // file's. It is read for the text it shows.
-    let declared = encoding
-        .is_none()
-        .then(|| Encoding::for_bom(&bytes).is_none())
-        .filter(|no_bom| *no_bom)
-        .and_then(|_| crate::html::declared_encoding(&bytes));
+    let declared = if encoding.is_none() && Encoding::for_bom(&bytes).is_none() {
+        crate::html::declared_encoding(&bytes)
+    } else {
+        None
+    };
     let doc = match declared {
         Some(e) => decode_as(&key, &source, &bytes, Some(e))
             .or_else(|_| decode_as(&key, &source, &bytes, None))?,

@@ -305,6 +305,10 @@ pub fn resolve_sides(
     mentions: &mut [Vec<Mention>],
 ) {
     let parties = &rules.parties;
+    let open = |m: &Mention| matches!(m.target, Target::Side(_));
+    if !mentions.iter().flatten().any(open) {
+        return;
+    }
     let in_title = title.map(|t| recognize(rules, t, None)).unwrap_or_default();
     let named = named_entities(mentions.iter().flatten().chain(&in_title));
     let collective = |c: char| {

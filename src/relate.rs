@@ -449,13 +449,15 @@ impl<'a> Sentence<'a> {
                 // `$event` (`…应邀出席了会议`), as `node_of` decides.
                 // A ceremony or talks word (`出席开幕式`) that points back to a ceremony or talks
                 // named before is that one, not the meeting the text goes on about.
-                let word: String = chars[m.start..m.end].iter().collect();
-                let to_own_kind = rules.is_talks(&word)
-                    && matches!(&m.target, Target::Text(label) if rules.is_talks(label));
+                let to_own_kind = || {
+                    let word: String = chars[m.start..m.end].iter().collect();
+                    rules.is_talks(&word)
+                        && matches!(&m.target, Target::Text(label) if rules.is_talks(label))
+                };
                 let anaphor = m.kind == Kind::Event
                     && rules.is_anaphor_rule(&m.rule)
-                    && !to_own_kind
-                    && !matches!(m.target, Target::Unresolved(_));
+                    && !matches!(m.target, Target::Unresolved(_))
+                    && !to_own_kind();
                 let nodes = match (&event, &m.target) {
                     (Some(e), _) if anaphor && !named_here => vec![e.clone()],
                     (_, Target::Parties(states)) => {
