@@ -336,6 +336,11 @@ fn resolve_anaphors(
                         }
                     }
                 }
+                (Target::Text(_), Kind::Event)
+                    if let Some((_, t)) = apposition_of(rules, text, m.start, &events) =>
+                {
+                    m.target = t.clone();
+                }
                 (Target::Text(label), Kind::Event)
                     if let Some((_, t)) = short_name_of(rules, label, &events)
                         .or_else(|| generic_name_of(rules, &word_of(m), &events)) =>
@@ -357,6 +362,26 @@ fn resolve_anaphors(
         });
     }
 }
+
+/// A meeting named after a copula (`这是金砖扩员后首次峰会`, `…会议是指…举行的经济合作论坛会议`)
+/// is the meeting named last, described again: the lexicon's `apposition` says what the text
+/// before such a name reads like.
+fn apposition_of<'a>(
+    rules: &Rules,
+    text: &str,
+    start: usize,
+    events: &'a [(String, Target)],
+) -> Option<&'a (String, Target)> {
+    let re = rules.apposition.as_ref()?;
+    let before: Vec<char> = text.chars().take(start).collect();
+    let window: String = before[before.len().saturating_sub(APPOSITION_WINDOW)..]
+        .iter()
+        .collect();
+    re.is_match(&window).then(|| events.last()).flatten()
+}
+
+/// The most characters before a meeting's name that `apposition` reads.
+const APPOSITION_WINDOW: usize = 40;
 
 /// A short name (`领袖会议`) that ends the name of a meeting named before (`亚太经济合作会议
 /// 经济领袖会议`) is that meeting, as news reports shorten it. A bare meeting word is an anaphor

@@ -75,6 +75,7 @@ pub fn recognize(rules: &Rules, text: &str, document: Option<Point>) -> Vec<Ment
     // Mentions count characters: index the paragraph's characters once for the joins.
     let letters: Vec<char> = text.chars().collect();
     drop_namesakes(rules, &mut mentions, &letters);
+    absorb_titles(rules, &mut mentions, &letters);
     join_parties(rules, &mut mentions, &letters);
     mark_sides(rules, &mut mentions, &letters);
     join_owner_to_event(rules, &mut mentions, &letters);
@@ -427,6 +428,38 @@ fn joined_event(a: &Mention, b: &Mention, chars: &[char], owner: Option<usize>) 
         owner,
     }
 }
+
+/// A title written after a person's name (`习近平主席`, `洪森阁下`) is part of the name's
+/// mention, so rules need not allow for it between the name and its verb. The lexicon's
+/// `title_after_name` says which titles, and where a following character makes the title
+/// another word (`主席国`). A title that runs into the next mention is left alone.
+fn absorb_titles(rules: &Rules, mentions: &mut [Mention], chars: &[char]) {
+    let Some(title) = &rules.title_after_name else {
+        return;
+    };
+    for i in 0..mentions.len() {
+        if mentions[i].kind != Kind::Person {
+            continue;
+        }
+        let end = mentions[i].end;
+        let after: String = chars[end..chars.len().min(end + TITLE_WINDOW)]
+            .iter()
+            .collect();
+        let Some(found) = title.captures(&after).and_then(|c| c.name("title")) else {
+            continue;
+        };
+        if found.start() != 0 || found.is_empty() {
+            continue;
+        }
+        let new_end = end + after[..found.end()].chars().count();
+        if mentions.get(i + 1).is_none_or(|next| next.start >= new_end) {
+            mentions[i].end = new_end;
+        }
+    }
+}
+
+/// The most characters a title after a name (with what follows it) is looked for in.
+const TITLE_WINDOW: usize = 12;
 
 /// A name in quotes (`“全球安全倡议”`) is one mention with its quotes, so rules need not
 /// allow for them. Mentions are sorted and disjoint, so the quotes belong to no other.

@@ -271,11 +271,18 @@ pub fn relate(
         // A meeting only referred to (`落实新德里峰会共识`) is not the meeting the text goes on
         // about: `$event` moves to the last meeting that takes part in a fact of the sentence.
         // Talks (`会谈`) are no meeting that `$event` stands for.
-        if let Some(event) = sentence.events().rev().find(|e| {
-            !matches!(e, Node::Text { label, .. } if rules.is_talks(label))
-                && found
-                    .iter()
-                    .any(|(s, _, o, ..)| same_event(s, e) || same_event(o, e))
+        // The meeting is taken as its facts name it, dated where one of them dates it (a
+        // second mention of it, `这是…首次峰会`, is undated).
+        if let Some(event) = sentence.events().rev().find_map(|e| {
+            if matches!(&e, Node::Text { label, .. } if rules.is_talks(label)) {
+                return None;
+            }
+            found
+                .iter()
+                .flat_map(|(s, _, o, ..)| [s, o])
+                .filter(|n| same_event(n, &e))
+                .max_by_key(|n| matches!(n, Node::Text { date: Some(_), .. }))
+                .cloned()
         }) {
             *last_event = Some(event);
         }

@@ -392,6 +392,11 @@ pub struct Rules {
     pub generic_meeting: Option<(Regex, Regex)>,
     /// The offices of leaders (`$leaders`): heads of state or government.
     pub leader_offices: Option<Regex>,
+    /// A title written right after a person's name (`主席` of 习近平主席), group `title`.
+    pub title_after_name: Option<Regex>,
+    /// What the text before a meeting's name reads like when the name describes the meeting
+    /// named last again (`这是…首次峰会`).
+    pub apposition: Option<Regex>,
     /// Words that tell of a meeting held online: a document that has them gives no `heldIn`
     /// from where a participant sits.
     pub online: Option<Regex>,
@@ -623,6 +628,10 @@ struct RawFile {
     generic_meeting: Option<Spanned<String>>,
     /// The offices whose holders `$leaders` stands for (`总统`, `主席`).
     leader_offices: Option<Spanned<String>>,
+    /// A title written right after a person's name (`习近平主席`), group `title`.
+    title_after_name: Option<Spanned<String>>,
+    /// The text before a meeting's name that makes it the meeting named last (`这是…`).
+    apposition: Option<Spanned<String>>,
     /// What the name of the meeting a generic name stands for holds (`元首|领导人`).
     generic_meeting_of: Option<Spanned<String>>,
     /// Words that tell of a meeting held online (视频, 线上).
@@ -852,6 +861,8 @@ struct Builder {
     generic_meeting: Option<Regex>,
     generic_meeting_of: Option<Regex>,
     leader_offices: Option<Regex>,
+    title_after_name: Option<Regex>,
+    apposition: Option<Regex>,
     online: Option<Regex>,
     list_gap: Option<String>,
     regional: Vec<(String, String)>,
@@ -1096,6 +1107,8 @@ pub fn load(files: Vec<(String, String)>) -> (Option<Rules>, Vec<Diagnostic>) {
         ceremony: b.ceremony,
         generic_meeting: b.generic_meeting.zip(b.generic_meeting_of),
         leader_offices: b.leader_offices,
+        title_after_name: b.title_after_name,
+        apposition: b.apposition,
         online: b.online,
         regional: crate::normalize::Regional::new(&b.regional),
         parties: b.parties,
@@ -1520,6 +1533,12 @@ impl Builder {
         }
         if let Some(re) = raw.leader_offices.take() {
             self.leader_offices = compile_regex(&re, d);
+        }
+        if let Some(re) = raw.title_after_name.take() {
+            self.title_after_name = compile_regex(&re, d);
+        }
+        if let Some(re) = raw.apposition.take() {
+            self.apposition = compile_regex(&re, d);
         }
         if let Some(re) = raw.generic_meeting.take() {
             self.generic_meeting = compile_regex(&re, d);
