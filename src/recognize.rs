@@ -76,6 +76,7 @@ pub fn recognize(rules: &Rules, text: &str, document: Option<Point>) -> Vec<Ment
     let letters: Vec<char> = text.chars().collect();
     drop_namesakes(rules, &mut mentions, &letters);
     absorb_titles(rules, &mut mentions, &letters);
+    drop_senders(rules, &mut mentions, &letters);
     join_parties(rules, &mut mentions, &letters);
     mark_sides(rules, &mut mentions, &letters);
     join_owner_to_event(rules, &mut mentions, &letters);
@@ -456,6 +457,39 @@ fn absorb_titles(rules: &Rules, mentions: &mut [Mention], chars: &[char]) {
             mentions[i].end = new_end;
         }
     }
+}
+
+/// A person named right before an envoy's title (`习近平特使、国家副主席王岐山`,
+/// `国家主席习近平特别代表`) only says whose envoy the next person is: the name is no mention,
+/// so lists of those who attend or sign read the envoy, not the one who sent him.
+fn drop_senders(rules: &Rules, mentions: &mut Vec<Mention>, chars: &[char]) {
+    let Some(envoy) = &rules.envoy_of else {
+        return;
+    };
+    let senders: Vec<(usize, usize)> = mentions
+        .iter()
+        .filter(|m| m.kind == Kind::Person)
+        .filter(|m| {
+            let after: String = chars[m.end..chars.len().min(m.end + TITLE_WINDOW)]
+                .iter()
+                .collect();
+            envoy.is_match(&after)
+        })
+        .map(|m| {
+            // The sender's state and office go with him (`中国国家主席习近平特使`): back to the
+            // list's separator or the clause's start.
+            let from = chars[..m.start]
+                .iter()
+                .rposition(|c| "、，；。：,;".contains(*c))
+                .map_or(0, |i| i + 1);
+            (from, m.end)
+        })
+        .collect();
+    mentions.retain(|m| {
+        !senders
+            .iter()
+            .any(|&(from, end)| m.start >= from && m.end <= end)
+    });
 }
 
 /// The most characters a title after a name (with what follows it) is looked for in.

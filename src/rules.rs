@@ -397,6 +397,9 @@ pub struct Rules {
     /// What the text before a meeting's name reads like when the name describes the meeting
     /// named last again (`这是…首次峰会`).
     pub apposition: Option<Regex>,
+    /// What makes a person named before it the one who sends the person named after
+    /// (`特使` of 习近平特使、国家副主席王岐山).
+    pub envoy_of: Option<Regex>,
     /// Words that tell of a meeting held online: a document that has them gives no `heldIn`
     /// from where a participant sits.
     pub online: Option<Regex>,
@@ -632,6 +635,8 @@ struct RawFile {
     title_after_name: Option<Spanned<String>>,
     /// The text before a meeting's name that makes it the meeting named last (`这是…`).
     apposition: Option<Spanned<String>>,
+    /// The words after a person's name that make the person the sender of an envoy (`特使`).
+    envoy_of: Option<Spanned<String>>,
     /// What the name of the meeting a generic name stands for holds (`元首|领导人`).
     generic_meeting_of: Option<Spanned<String>>,
     /// Words that tell of a meeting held online (视频, 线上).
@@ -863,6 +868,7 @@ struct Builder {
     leader_offices: Option<Regex>,
     title_after_name: Option<Regex>,
     apposition: Option<Regex>,
+    envoy_of: Option<Regex>,
     online: Option<Regex>,
     list_gap: Option<String>,
     regional: Vec<(String, String)>,
@@ -1109,6 +1115,7 @@ pub fn load(files: Vec<(String, String)>) -> (Option<Rules>, Vec<Diagnostic>) {
         leader_offices: b.leader_offices,
         title_after_name: b.title_after_name,
         apposition: b.apposition,
+        envoy_of: b.envoy_of,
         online: b.online,
         regional: crate::normalize::Regional::new(&b.regional),
         parties: b.parties,
@@ -1540,6 +1547,9 @@ impl Builder {
         if let Some(re) = raw.apposition.take() {
             self.apposition = compile_regex(&re, d);
         }
+        if let Some(re) = raw.envoy_of.take() {
+            self.envoy_of = compile_regex(&re, d);
+        }
         if let Some(re) = raw.generic_meeting.take() {
             self.generic_meeting = compile_regex(&re, d);
         }
@@ -1916,7 +1926,9 @@ pub fn expand_slots(pattern: &str, lex: &Lexicon) -> Result<String, String> {
                         let (seps, prefixes) = (alt(lex.separators), alt(lex.prefixes));
                         format!("(?:(?:{seps})?(?:{prefixes}))?{item}")
                     };
-                    format!("{item}(?:{sep}(?:{gap}{sep})?{item})*(?:{sep}{gap})?")
+                    // An unnamed item may open the list too, before a `、`
+                    // (`习近平特使、国家副主席王岐山`).
+                    format!("(?:{gap}、)?{item}(?:{sep}(?:{gap}{sep})?{item})*(?:{sep}{gap})?")
                 }
                 _ => format!("{item}(?:(?:{}){item})*", alt(lex.separators)),
             }
