@@ -308,6 +308,9 @@ impl SlotKinds<'_> {
         if slot.ends_with(OWN_DATES) {
             return vec![Kind::Date];
         }
+        if slot.ends_with(crate::rules::PERSON_STATE) {
+            return vec![Kind::State];
+        }
         if let Some(name) = slot.strip_suffix(".org") {
             let mut kinds: Vec<Kind> = self
                 .of(name)
@@ -378,10 +381,7 @@ pub(crate) fn warn_unused_groups(r: &RawRelation, names: &[&str], d: &mut Diagno
     let mut used: Vec<&str> = vec!["span"];
     for f in &r.facts {
         for part in f.get_ref().split_whitespace() {
-            used.extend(
-                part.split(['@', '|'])
-                    .map(|x| x.trim_end_matches(".org").trim_end_matches(OWN_DATES)),
-            );
+            used.extend(part.split(['@', '|']).map(crate::rules::slot_group));
         }
     }
     if let Some(rep) = &r.replace {

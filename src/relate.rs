@@ -21,7 +21,8 @@ use crate::date::{DateValue, Point};
 use crate::recognize::{CharIndex, Mention, Target};
 use crate::rules::{
     AT_EVENT, DATED, DOCUMENT_SLOT, EVENT_SLOT, GROUP_SLOT, GroupOf, Kind, LEADERS_SLOT,
-    ORGANISATION_SLOT, OWN_DATES, Relation, Rules, SIGNED_BY_ATTENDEES, SITS_IN, Scope, TOPIC_SLOT,
+    ORGANISATION_SLOT, OWN_DATES, PERSON_STATE, Relation, Rules, SIGNED_BY_ATTENDEES, SITS_IN,
+    Scope, TOPIC_SLOT,
 };
 use crate::segment::{Paragraph, ParagraphKind};
 
@@ -230,6 +231,11 @@ pub fn relate(
                 sentence.apply_replacing(rules, rule, &mut found, &mut trail);
             }
         }
+        sentence.represents = found
+            .iter()
+            .filter(|(_, p, ..)| p == "represents")
+            .map(|(s, _, o, ..)| (s.clone(), o.clone()))
+            .collect();
         let can_match = triggers(rules).can_match(&sentence.encoded);
         for (_, rule) in rules
             .relations
@@ -429,6 +435,8 @@ struct Sentence<'a> {
     event: Option<Node>,
     /// The leaders of the last two states named with one (`$leaders`).
     leaders: Vec<Node>,
+    /// Whom each person of the sentence represents, as its person rules read it.
+    represents: Vec<(Node, Node)>,
     locals: Vec<Local>,
     tokens: Vec<Token>,
     encoded: String,
@@ -498,6 +506,7 @@ impl<'a> Sentence<'a> {
             inherited,
             event,
             leaders: Vec::new(),
+            represents: Vec::new(),
             locals,
             tokens,
             encoded: String::new(),
@@ -857,6 +866,21 @@ impl Match<'_, '_> {
         }
         if let Some(name) = slot.strip_suffix(OWN_DATES) {
             return own_dates(self.rules, &self.nodes(name));
+        }
+        if let Some(name) = slot.strip_suffix(PERSON_STATE) {
+            // The state each person represents, as this sentence's person rules read it.
+            return self
+                .nodes(name)
+                .iter()
+                .flat_map(|p| {
+                    self.sentence
+                        .represents
+                        .iter()
+                        .filter(move |(who, _)| who == p)
+                        .map(|(_, state)| state.clone())
+                })
+                .filter(|n| n.kind(self.rules) == Kind::State)
+                .collect();
         }
         if let Some(name) = slot.strip_suffix(".org") {
             // The organisation a group stands for (`上海合作组织成员国` → 上海合作组织) or a

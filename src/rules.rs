@@ -150,6 +150,17 @@ pub const PREDICATES: &[&str] = &[
 /// Suffix of a fact's slot (`doc.dates`): the period written in that mention's own name
 /// (`《2025—2027年…纲要》`), as a date.
 pub const OWN_DATES: &str = ".dates";
+/// `slot.state` in a fact: the state each person of the slot represents, as the sentence's
+/// person rules read it (`阿富汗总统加尼…作为观察员国领导人出席` → 阿富汗).
+pub const PERSON_STATE: &str = ".state";
+
+/// The group a fact's slot reads, without the accessor it may end with (`.org`, `.state`,
+/// `.dates`).
+pub fn slot_group(slot: &str) -> &str {
+    slot.trim_end_matches(".org")
+        .trim_end_matches(PERSON_STATE)
+        .trim_end_matches(OWN_DATES)
+}
 /// Pseudo-predicate of rule files: a date slot gives `startDate` and `endDate`.
 pub const DATED: &str = "dated";
 
@@ -2113,7 +2124,7 @@ fn fact_template(
     for slot in [s, o]
         .into_iter()
         .flat_map(|x| x.split(['@', '|']))
-        .map(|x| x.trim_end_matches(".org").trim_end_matches(OWN_DATES))
+        .map(slot_group)
     {
         if !SPECIAL_SLOTS.contains(&slot) && !names.contains(&slot) {
             ok = false;
