@@ -625,8 +625,32 @@ impl<'a> Sentence<'a> {
         out: &mut Vec<RawFact>,
         trail: &mut Trail<'r>,
     ) {
-        for caps in rule.regex.captures_iter(&self.encoded) {
+        // A match that ends with a clause's punctuation shares it with the next match, which
+        // may open with it (`俄方建议成立…，乌兹别克斯坦提议建立…`).
+        let mut at = 0;
+        while let Some(caps) = rule.regex.captures_at(&self.encoded, at) {
             self.accepted(rules, rule, &caps, out, trail);
+            let whole = caps.get(0).unwrap();
+            let shared = whole
+                .as_str()
+                .chars()
+                .last()
+                .filter(|c| CLAUSE_ENDS.contains(*c))
+                .map_or(0, char::len_utf8);
+            at = if whole.end() - shared > whole.start() {
+                whole.end() - shared
+            } else {
+                // An empty match (or one of the punctuation alone) moves on one character.
+                whole.end()
+                    + self.encoded[whole.end()..]
+                        .chars()
+                        .next()
+                        .filter(|_| whole.is_empty())
+                        .map_or(0, char::len_utf8)
+            };
+            if at > self.encoded.len() || (whole.is_empty() && at == whole.end()) {
+                break;
+            }
         }
     }
 
@@ -988,6 +1012,9 @@ fn no_antecedent(paragraph: usize, at: usize, what: String) -> crate::Loss {
 }
 
 /// What a sentence announcing a plan still states.
+/// Punctuation that ends one clause and may open the next one's match.
+const CLAUSE_ENDS: &str = "，；：。";
+
 const KEPT_IN_PLANS: &[&str] = &["startDate", "endDate", "represents"];
 
 /// Characters before a match that `exclude` also sees.
