@@ -956,6 +956,14 @@ impl Match<'_, '_> {
             })
             .flat_map(|l| l.nodes.iter().cloned())
             .collect();
+        // A tolerant list's unnamed items may hold mentions of other types (a state).
+        let inner = match self.rule.list_kinds.iter().find(|(s, _)| s == slot) {
+            Some((_, kinds)) => inner
+                .into_iter()
+                .filter(|n| kinds.contains(&n.kind(self.rules)))
+                .collect(),
+            None => inner,
+        };
         match created {
             None => inner,
             Some(kind) => {

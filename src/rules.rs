@@ -335,6 +335,9 @@ pub struct Relation {
     pub counterexamples: Vec<String>,
     /// The pattern's top-level elements, branch by branch, for `accord explain`'s near misses.
     pub elements: Vec<Vec<elements::Element>>,
+    /// The types of each tolerant list slot (`{who:Person*}`): the unnamed items between its
+    /// names may hold other mentions (a state), which the slot does not stand for.
+    pub list_kinds: Vec<(String, Vec<Kind>)>,
 }
 
 /// A count of parties written right after one-character names of states (`中俄双方`,
@@ -2075,6 +2078,7 @@ fn compile_relation(
     }
     let line = d.site(r.id.span()).line;
     let elements = elements::elements(r.pattern.get_ref(), lex);
+    let list_kinds = tolerant_slots(r.pattern.get_ref());
     Some(Relation {
         place: format!("{}:{line}", d.file),
         id: r.id.into_inner(),
@@ -2089,7 +2093,22 @@ fn compile_relation(
         examples: r.examples,
         counterexamples: r.counterexamples,
         elements,
+        list_kinds,
     })
+}
+
+/// The tolerant list slots of a pattern (`{who:Person*}`) with their types.
+fn tolerant_slots(pattern: &str) -> Vec<(String, Vec<Kind>)> {
+    static SLOT: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    let slot = SLOT.get_or_init(|| {
+        Regex::new(r"\{(\w+):([A-Za-z|]+)\*\}").expect("the slot syntax is a valid regex")
+    });
+    slot.captures_iter(pattern)
+        .map(|c| {
+            let kinds = c[2].split('|').filter_map(Kind::parse).collect();
+            (c[1].to_string(), kinds)
+        })
+        .collect()
 }
 
 const SLOT_HINT: &str = "a slot is {name:Type}, {name:Type|Type}, {name:Type+} (a list) or \
