@@ -121,8 +121,9 @@ pub struct RawDate {
     relative: Relative,
     /// Days from the document's date (`今天` 0, `昨日` −1, `明天` 1).
     day_offset: Option<i64>,
-    /// `当天`, `同日`: the day of the date written before, else the document's day.
-    same_day: bool,
+    /// `当天`, `同日` (0), `前一天` (−1), `次日` (1): days from the date written before, else
+    /// from the document's day.
+    from_previous: Option<i64>,
 }
 
 /// Years the text names relative to the document or to the date before (`今年`, `同年`).
@@ -152,7 +153,8 @@ impl RawDate {
     /// Reads the named groups: `y m d` (start), `y2 m2 d2` (end), `cy cy2` (years in Chinese
     /// numerals), `cm cd cm2 cd2` (months and days in Chinese numerals), `ty` (this year), `ly`
     /// (last year), `ny` (next year), `sy` (the same year as the date before), `td` (today),
-    /// `yd` (yesterday), `nd` (tomorrow), `sd` (the same day as the date before).
+    /// `yd` (yesterday), `nd` (tomorrow), `sd` (the same day as the date before), `pd` (the day
+    /// before it), `xd` (the day after it).
     pub fn from_captures(caps: &Captures, numerals: &HashMap<char, u32>) -> RawDate {
         let num = |name: &str| caps.name(name).and_then(|m| m.as_str().parse::<u32>().ok());
         let cyear = |name: &str| {
@@ -186,7 +188,10 @@ impl RawDate {
             end_day: num("d2").or_else(|| small("cd2")),
             relative,
             day_offset,
-            same_day: caps.name("sd").is_some(),
+            from_previous: [("sd", 0), ("pd", -1), ("xd", 1)]
+                .into_iter()
+                .find(|(g, _)| caps.name(g).is_some())
+                .map(|(_, o)| o),
         }
     }
 
@@ -197,15 +202,12 @@ impl RawDate {
         if let Some(offset) = self.day_offset {
             return self.resolve_day_offset(offset, ctx.document?);
         }
-        if self.same_day {
+        if let Some(offset) = self.from_previous {
             let day = [ctx.previous, ctx.document]
                 .into_iter()
                 .flatten()
                 .find(|p| p.day.is_some())?;
-            return Some(DateValue {
-                start: day,
-                end: day,
-            });
+            return self.resolve_day_offset(offset, day);
         }
         let doc = ctx.document.or(ctx.previous);
         let near = ctx.previous.or(ctx.document);
