@@ -336,6 +336,13 @@ fn resolve_anaphors(
                         }
                     }
                 }
+                (Target::Text(label), Kind::Event)
+                    if let Some(t) = ceremony_of_last(rules, label, &events) =>
+                {
+                    // Named now, the ceremony is what a later `出席开幕式` points back to.
+                    events.push((word_of(m), t.clone()));
+                    m.target = t;
+                }
                 (Target::Text(_), Kind::Event)
                     if let Some((_, t)) = apposition_of(rules, text, m.start, &events) =>
                 {
@@ -361,6 +368,20 @@ fn resolve_anaphors(
             true
         });
     }
+}
+
+/// A ceremony named by a bare meeting word (`出席会议开幕式`, the lexicon's `unnamed_ceremony`)
+/// is the ceremony of the last meeting named: `…第五届部长级会议开幕式`.
+fn ceremony_of_last(rules: &Rules, label: &str, events: &[(String, Target)]) -> Option<Target> {
+    let caps = rules.unnamed_ceremony.as_ref()?.captures(label)?;
+    let ceremony = caps.name("ceremony")?.as_str();
+    let meeting = events.iter().rev().find_map(|(name, t)| match t {
+        _ if rules.is_talks(name) => None,
+        Target::Text(l) => Some(l.clone()),
+        Target::Entity(i) => Some(rules.entities[*i].zh.clone()),
+        _ => None,
+    })?;
+    Some(Target::Text(format!("{meeting}{ceremony}")))
 }
 
 /// A meeting named after a copula (`这是金砖扩员后首次峰会`, `…会议是指…举行的经济合作论坛会议`)

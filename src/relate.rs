@@ -1180,6 +1180,24 @@ pub fn resolve_document(
     resolve_at_event(facts, set_aside);
     resolve_signed_by_attendees(facts, set_aside);
     drop_state_where_city(rules, facts, set_aside);
+    drop_chair_attended(facts, set_aside);
+}
+
+/// The chair of a meeting attends it, and the graph says so once: `chaired` (`习近平主持会议并
+/// 发表讲话` is no second fact `attended`).
+fn drop_chair_attended(facts: &mut Vec<Fact>, set_aside: &mut Vec<SetAside>) {
+    let chairs: Vec<(Node, Node)> = facts
+        .iter()
+        .filter(|f| f.predicate == "chaired")
+        .map(|f| (f.subject.clone(), f.object.clone()))
+        .collect();
+    let why = "the person chaired the meeting: chaired says it";
+    set_aside_where(facts, set_aside, why, |f| {
+        f.predicate == "attended"
+            && chairs
+                .iter()
+                .any(|(who, what)| *who == f.subject && same_event(what, &f.object))
+    });
 }
 
 fn set_aside_where(

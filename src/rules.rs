@@ -414,6 +414,8 @@ pub struct Rules {
     /// What makes a person named before it the one who sends the person named after
     /// (`特使` of 习近平特使、国家副主席王岐山).
     pub envoy_of: Option<Regex>,
+    /// A ceremony named by a bare meeting word (`会议开幕式`), group `ceremony` the ceremony.
+    pub unnamed_ceremony: Option<Regex>,
     /// Words that tell of a meeting held online: a document that has them gives no `heldIn`
     /// from where a participant sits.
     pub online: Option<Regex>,
@@ -651,6 +653,8 @@ struct RawFile {
     apposition: Option<Spanned<String>>,
     /// The words after a person's name that make the person the sender of an envoy (`特使`).
     envoy_of: Option<Spanned<String>>,
+    /// A ceremony named by a bare meeting word (`会议开幕式`): the last meeting's ceremony.
+    unnamed_ceremony: Option<Spanned<String>>,
     /// What the name of the meeting a generic name stands for holds (`元首|领导人`).
     generic_meeting_of: Option<Spanned<String>>,
     /// Words that tell of a meeting held online (视频, 线上).
@@ -883,6 +887,7 @@ struct Builder {
     title_after_name: Option<Regex>,
     apposition: Option<Regex>,
     envoy_of: Option<Regex>,
+    unnamed_ceremony: Option<Regex>,
     online: Option<Regex>,
     list_gap: Option<String>,
     regional: Vec<(String, String)>,
@@ -1130,6 +1135,7 @@ pub fn load(files: Vec<(String, String)>) -> (Option<Rules>, Vec<Diagnostic>) {
         title_after_name: b.title_after_name,
         apposition: b.apposition,
         envoy_of: b.envoy_of,
+        unnamed_ceremony: b.unnamed_ceremony,
         online: b.online,
         regional: crate::normalize::Regional::new(&b.regional),
         parties: b.parties,
@@ -1563,6 +1569,9 @@ impl Builder {
         }
         if let Some(re) = raw.envoy_of.take() {
             self.envoy_of = compile_regex(&re, d);
+        }
+        if let Some(re) = raw.unnamed_ceremony.take() {
+            self.unnamed_ceremony = compile_regex(&re, d);
         }
         if let Some(re) = raw.generic_meeting.take() {
             self.generic_meeting = compile_regex(&re, d);
