@@ -113,6 +113,38 @@ fn note_leaders(rules: &Rules, leaders: &mut Vec<(Node, Node)>, found: &[RawFact
     }
 }
 
+/// Notes the known persons a sentence names after a leader's office and no state
+/// (`国家主席习近平`): the gazetteer's `country` is the state they lead. `represents` still
+/// needs the state written; `$leaders` (`两国元首`) only needs to know whose.
+fn note_office_leaders(rules: &Rules, leaders: &mut Vec<(Node, Node)>, sentence: &Sentence) {
+    let Some(offices) = &rules.leader_offices else {
+        return;
+    };
+    for local in sentence.locals.iter().filter(|l| l.kind == Kind::Person) {
+        let [Node::Entity(i)] = local.nodes[..] else {
+            continue;
+        };
+        let entity = &rules.entities[i];
+        let Some(state) = entity
+            .country
+            .as_deref()
+            .and_then(|k| rules.entity_by_key(k))
+            .filter(|&s| rules.entities[s].kind == Kind::State)
+        else {
+            continue;
+        };
+        let written: String = sentence.chars[local.span.clone()].iter().collect();
+        let office = std::iter::once(&entity.zh)
+            .chain(&entity.aliases)
+            .find_map(|name| written.strip_suffix(name.as_str()));
+        if office.is_some_and(|o| offices.is_match(o)) {
+            let state = Node::Entity(state);
+            leaders.retain(|(_, s)| *s != state);
+            leaders.push((Node::Entity(i), state));
+        }
+    }
+}
+
 /// The leaders of the last two states named with one (`两国元首`).
 fn last_two(leaders: &[(Node, Node)]) -> Vec<Node> {
     match leaders {
@@ -274,6 +306,7 @@ pub fn relate(
             *inherited = subject;
         }
         note_leaders(rules, &mut context.leaders, &found);
+        note_office_leaders(rules, &mut context.leaders, &sentence);
         // A meeting only referred to (`落实新德里峰会共识`) is not the meeting the text goes on
         // about: `$event` moves to the last meeting that takes part in a fact of the sentence.
         // Talks (`会谈`) are no meeting that `$event` stands for.
