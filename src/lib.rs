@@ -282,8 +282,8 @@ fn date_set(rules: &Rules) -> std::sync::Arc<(regex::RegexSet, Vec<usize>)> {
 /// one. With no event named before, the anaphor is left to the relation stage, which knows
 /// the meetings its rules name (`Target::Unresolved`); a word of the lexicon's
 /// `unnamed_meeting` (`峰会`) may there name the document's own meeting. A document anaphor
-/// (`该公约`) is the last document named before whose name holds its word; with none, it
-/// names nothing.
+/// (`该公约`) is the last document named before whose name holds its word, an organisation
+/// anaphor (`该联盟`) the last organisation or initiative so named; with none, it names nothing.
 fn resolve_anaphors(
     rules: &Rules,
     texts: &[&str],
@@ -293,18 +293,25 @@ fn resolve_anaphors(
     // Events and documents named so far: their names as written and what they stand for.
     let mut events: Vec<(String, Target)> = Vec::new();
     let mut documents: Vec<(String, Target)> = Vec::new();
+    // Organisations and initiatives named so far, for `该联盟`, `该组织`.
+    let mut bodies: Vec<(String, Target)> = Vec::new();
     for (p, (text, paragraph)) in texts.iter().zip(mentions.iter_mut()).enumerate() {
         let word_of =
             |m: &Mention| -> String { text.chars().skip(m.start).take(m.end - m.start).collect() };
         paragraph.retain_mut(|m| {
             match (&m.target, m.kind) {
-                (Target::Anaphor, Kind::Document) => {
-                    let word = word_of(m);
-                    match documents
-                        .iter()
-                        .rev()
-                        .find(|(name, _)| name.contains(&word))
-                    {
+                (Target::Anaphor, Kind::Document | Kind::Organization) => {
+                    let written = word_of(m);
+                    let word = match &rules.determiner {
+                        Some(re) => re.replace(&written, "").into_owned(),
+                        None => written,
+                    };
+                    let named = if m.kind == Kind::Document {
+                        &documents
+                    } else {
+                        &bodies
+                    };
+                    match named.iter().rev().find(|(name, _)| name.contains(&word)) {
                         Some((_, t)) => m.target = t.clone(),
                         None => {
                             losses.push(Loss {
@@ -363,6 +370,7 @@ fn resolve_anaphors(
                     events.push((word, t.clone()));
                 }
                 (t, Kind::Document) => documents.push((word_of(m), t.clone())),
+                (t, Kind::Organization | Kind::Initiative) => bodies.push((word_of(m), t.clone())),
                 _ => {}
             }
             true

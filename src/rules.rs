@@ -416,6 +416,8 @@ pub struct Rules {
     pub envoy_of: Option<Regex>,
     /// A ceremony named by a bare meeting word (`会议开幕式`), group `ceremony` the ceremony.
     pub unnamed_ceremony: Option<Regex>,
+    /// The determiner an anaphor's mention opens with (`该` of 该银行).
+    pub determiner: Option<Regex>,
     /// Words that tell of a meeting held online: a document that has them gives no `heldIn`
     /// from where a participant sits.
     pub online: Option<Regex>,
@@ -655,6 +657,8 @@ struct RawFile {
     envoy_of: Option<Spanned<String>>,
     /// A ceremony named by a bare meeting word (`会议开幕式`): the last meeting's ceremony.
     unnamed_ceremony: Option<Spanned<String>>,
+    /// The determiner an anaphor's mention opens with (`该`).
+    determiner: Option<Spanned<String>>,
     /// What the name of the meeting a generic name stands for holds (`元首|领导人`).
     generic_meeting_of: Option<Spanned<String>>,
     /// Words that tell of a meeting held online (视频, 线上).
@@ -888,6 +892,7 @@ struct Builder {
     apposition: Option<Regex>,
     envoy_of: Option<Regex>,
     unnamed_ceremony: Option<Regex>,
+    determiner: Option<Regex>,
     online: Option<Regex>,
     list_gap: Option<String>,
     regional: Vec<(String, String)>,
@@ -1136,6 +1141,7 @@ pub fn load(files: Vec<(String, String)>) -> (Option<Rules>, Vec<Diagnostic>) {
         apposition: b.apposition,
         envoy_of: b.envoy_of,
         unnamed_ceremony: b.unnamed_ceremony,
+        determiner: b.determiner,
         online: b.online,
         regional: crate::normalize::Regional::new(&b.regional),
         parties: b.parties,
@@ -1572,6 +1578,9 @@ impl Builder {
         }
         if let Some(re) = raw.unnamed_ceremony.take() {
             self.unnamed_ceremony = compile_regex(&re, d);
+        }
+        if let Some(re) = raw.determiner.take() {
+            self.determiner = compile_regex(&re, d);
         }
         if let Some(re) = raw.generic_meeting.take() {
             self.generic_meeting = compile_regex(&re, d);
