@@ -1958,9 +1958,11 @@ pub fn expand_slots(pattern: &str, lex: &Lexicon) -> Result<String, String> {
                         let (seps, prefixes) = (alt(lex.separators), alt(lex.prefixes));
                         format!("(?:(?:{seps})?(?:{prefixes}))?{item}")
                     };
-                    // An unnamed item may open the list too, before a `、`
-                    // (`习近平特使、国家副主席王岐山`).
-                    format!("(?:{gap}、)?{item}(?:{sep}(?:{gap}{sep})?{item})*(?:{sep}{gap})?")
+                    // An unnamed item may open the list too, before `、`, `和` or `以及`
+                    // (`习近平特使、国家副主席王岐山`, `东盟国家领导人和东盟秘书长高金洪`).
+                    format!(
+                        "(?:{gap}(?:、|和|以及))?{item}(?:{sep}(?:{gap}{sep})?{item})*(?:{sep}{gap})?"
+                    )
                 }
                 _ => format!("{item}(?:(?:{}){item})*", alt(lex.separators)),
             }
