@@ -358,12 +358,12 @@ pub struct Parties {
 }
 
 impl Parties {
-    /// The states `c` + the side word may name (`乌方`: Uzbekistan or Ukraine), when `c` names
-    /// more than one: the gazetteer names the sides of the others.
+    /// The states `c` + the side word may name (`乌方`: Uzbekistan or Ukraine; `坦方`:
+    /// Tanzania), for the document to tell which (and whether) it is.
     pub fn side_candidates(&self, c: char) -> Option<&[usize]> {
         self.initials
             .get(&c)
-            .filter(|states| states.len() > 1 && self.side.is_some())
+            .filter(|states| !states.is_empty() && self.side.is_some())
             .map(Vec::as_slice)
     }
 }
