@@ -379,7 +379,8 @@ fn resolve_anaphors(
 }
 
 /// A ceremony named by a bare meeting word (`出席会议开幕式`, the lexicon's `unnamed_ceremony`)
-/// is the ceremony of the last meeting named: `…第五届部长级会议开幕式`.
+/// is the ceremony of the last meeting named (`…第五届部长级会议开幕式`), or the last ceremony
+/// named when that is one.
 fn ceremony_of_last(rules: &Rules, label: &str, events: &[(String, Target)]) -> Option<Target> {
     let caps = rules.unnamed_ceremony.as_ref()?.captures(label)?;
     let ceremony = caps.name("ceremony")?.as_str();
@@ -389,6 +390,10 @@ fn ceremony_of_last(rules: &Rules, label: &str, events: &[(String, Target)]) -> 
         Target::Entity(i) => Some(rules.entities[*i].zh.clone()),
         _ => None,
     })?;
+    // The last one named is a ceremony already: the word is that one.
+    if rules.meeting_of_ceremony(&meeting).is_some() {
+        return Some(Target::Text(meeting));
+    }
     Some(Target::Text(format!("{meeting}{ceremony}")))
 }
 
