@@ -1214,6 +1214,28 @@ pub fn resolve_document(
     resolve_signed_by_attendees(facts, set_aside);
     drop_state_where_city(rules, facts, set_aside);
     drop_chair_attended(facts, set_aside);
+    drop_unsigned_date_line(facts, set_aside);
+}
+
+/// A date line (`2019年11月3日于曼谷`) dates and places the text's adoption, and its signing only
+/// where the text names who signed: without a signature block, no signing is stated. A sentence
+/// that says the text was signed (`本备忘录于…在北京签署`) gives no adoption, and keeps its signing.
+fn drop_unsigned_date_line(facts: &mut Vec<Fact>, set_aside: &mut Vec<SetAside>) {
+    let own = |f: &Fact| f.subject == Node::Document;
+    if facts.iter().any(|f| own(f) && f.predicate == "signedBy") {
+        return;
+    }
+    let date_lines: Vec<(usize, usize)> = facts
+        .iter()
+        .filter(|f| own(f) && f.predicate == "adoptedOn")
+        .map(|f| (f.paragraph, f.sentence))
+        .collect();
+    let why = "a date line with no signer named dates the adoption, not a signing";
+    set_aside_where(facts, set_aside, why, |f| {
+        own(f)
+            && matches!(f.predicate.as_str(), "signedOn" | "signedIn")
+            && date_lines.contains(&(f.paragraph, f.sentence))
+    });
 }
 
 /// The chair of a meeting attends it, and the graph says so once: `chaired` (`习近平主持会议并
