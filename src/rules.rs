@@ -11,6 +11,8 @@ use std::fs;
 use std::path::Path;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use ferrous_opencc::OpenCC;
+use ferrous_opencc::config::BuiltinConfig;
 use regex::Regex;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -1406,6 +1408,53 @@ impl Builder {
                     .map(|(_, s, _)| s.clone())
                     .expect("every form of an entity has its place");
                 self.add_surface(&f, Surface::Entity(i), out, &site);
+            }
+        }
+        self.add_taiwan_forms();
+    }
+
+    /// Taiwan papers write many names in forms of their own (伊斯坦布林, 纽西兰, 沙乌地阿拉伯,
+    /// 川普), which the text's conversion to simplified characters keeps. Each entity's name is
+    /// also known in its Taiwan form: OpenCC's `s2twp` phrase table, then back to simplified
+    /// characters one by one. A form another surface already has stays that one's.
+    fn add_taiwan_forms(&mut self) {
+        let (Ok(to_taiwan), Ok(to_simplified)) = (
+            OpenCC::from_config(BuiltinConfig::S2twp),
+            OpenCC::from_config(BuiltinConfig::T2s),
+        ) else {
+            return;
+        };
+        let entities: Vec<(String, usize)> = self
+            .surfaces
+            .iter()
+            .filter_map(|(text, target)| match target {
+                Surface::Entity(i) => Some((text.clone(), *i)),
+                _ => None,
+            })
+            .collect();
+        for (text, i) in entities {
+            let taiwan: String = to_taiwan
+                .convert(&text)
+                .chars()
+                .map(|c| {
+                    let mut buf = [0u8; 4];
+                    let one = to_simplified.convert(c.encode_utf8(&mut buf));
+                    let mut it = one.chars();
+                    match (it.next(), it.next()) {
+                        (Some(s), None) => s,
+                        _ => c,
+                    }
+                })
+                .collect();
+            if taiwan != text
+                && taiwan.chars().count() >= 2
+                && !self.surface_index.contains_key(&taiwan)
+            {
+                let site = self.surface_sites[self.surface_index[&text]].clone();
+                self.surface_index
+                    .insert(taiwan.clone(), self.surfaces.len());
+                self.surfaces.push((taiwan, Surface::Entity(i)));
+                self.surface_sites.push(site);
             }
         }
     }
