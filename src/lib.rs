@@ -407,10 +407,8 @@ fn apposition_of<'a>(
     events: &'a [(String, Target)],
 ) -> Option<&'a (String, Target)> {
     let re = rules.apposition.as_ref()?;
-    let before: Vec<char> = text.chars().take(start).collect();
-    let window: String = before[before.len().saturating_sub(APPOSITION_WINDOW)..]
-        .iter()
-        .collect();
+    let from = start.saturating_sub(APPOSITION_WINDOW);
+    let window: String = text.chars().skip(from).take(start - from).collect();
     re.is_match(&window).then(|| events.last()).flatten()
 }
 

@@ -108,18 +108,24 @@ fn to_simplified(text: &str, regional: &Regional) -> String {
         } else if converted.chars().count() == line.chars().count() {
             out.push_str(&regional.apply(&converted));
         } else {
-            let mut buf = [0u8; 4];
-            for c in line.chars() {
-                let one = cc.convert(c.encode_utf8(&mut buf));
-                let mut it = one.chars();
-                match (it.next(), it.next()) {
-                    (Some(s), None) => out.push(s),
-                    _ => out.push(c),
-                }
-            }
+            out.extend(by_character(cc, line));
         }
     }
     out
+}
+
+/// `text` converted one character at a time, so it keeps its length: a character the
+/// conversion would turn into several stays as it is.
+pub fn by_character<'a>(cc: &'a OpenCC, text: &'a str) -> impl Iterator<Item = char> + 'a {
+    text.chars().map(|c| {
+        let mut buf = [0u8; 4];
+        let one = cc.convert(c.encode_utf8(&mut buf));
+        let mut it = one.chars();
+        match (it.next(), it.next()) {
+            (Some(s), None) => s,
+            _ => c,
+        }
+    })
 }
 
 /// Indices of the ASCII parentheses of pairs (on one line) that open after or hold Chinese

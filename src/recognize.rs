@@ -443,9 +443,7 @@ fn absorb_titles(rules: &Rules, mentions: &mut [Mention], chars: &[char]) {
             continue;
         }
         let end = mentions[i].end;
-        let after: String = chars[end..chars.len().min(end + TITLE_WINDOW)]
-            .iter()
-            .collect();
+        let after = window_after(chars, end);
         let Some(found) = title.captures(&after).and_then(|c| c.name("title")) else {
             continue;
         };
@@ -469,12 +467,7 @@ fn drop_senders(rules: &Rules, mentions: &mut Vec<Mention>, chars: &[char]) {
     let senders: Vec<(usize, usize)> = mentions
         .iter()
         .filter(|m| m.kind == Kind::Person)
-        .filter(|m| {
-            let after: String = chars[m.end..chars.len().min(m.end + TITLE_WINDOW)]
-                .iter()
-                .collect();
-            envoy.is_match(&after)
-        })
+        .filter(|m| envoy.is_match(&window_after(chars, m.end)))
         .map(|m| {
             // The sender's state and office go with him (`中国国家主席习近平特使`): back to the
             // list's separator or the clause's start.
@@ -490,6 +483,14 @@ fn drop_senders(rules: &Rules, mentions: &mut Vec<Mention>, chars: &[char]) {
             .iter()
             .any(|&(from, end)| m.start >= from && m.end <= end)
     });
+}
+
+/// The text right after a name, as far as a title after it (with what follows it) is looked
+/// for.
+fn window_after(chars: &[char], end: usize) -> String {
+    chars[end..chars.len().min(end + TITLE_WINDOW)]
+        .iter()
+        .collect()
 }
 
 /// The most characters a title after a name (with what follows it) is looked for in.

@@ -672,18 +672,16 @@ impl<'a> Sentence<'a> {
                 .map_or(0, char::len_utf8);
             at = if whole.end() - shared > whole.start() {
                 whole.end() - shared
-            } else {
-                // An empty match (or one of the punctuation alone) moves on one character.
+            } else if !whole.is_empty() {
+                // A match of the punctuation alone shares nothing.
                 whole.end()
-                    + self.encoded[whole.end()..]
-                        .chars()
-                        .next()
-                        .filter(|_| whole.is_empty())
-                        .map_or(0, char::len_utf8)
+            } else {
+                // An empty match moves on one character.
+                match self.encoded[whole.end()..].chars().next() {
+                    Some(c) => whole.end() + c.len_utf8(),
+                    None => break,
+                }
             };
-            if at > self.encoded.len() || (whole.is_empty() && at == whole.end()) {
-                break;
-            }
         }
     }
 

@@ -1381,10 +1381,14 @@ impl Builder {
             }
             return;
         }
-        self.surface_index
-            .insert(text.to_string(), self.surfaces.len());
-        self.surfaces.push((text.to_string(), target));
-        self.surface_sites.push(site.clone());
+        self.insert_surface(text.to_string(), target, site.clone());
+    }
+
+    /// Adds a surface no other surface has yet.
+    fn insert_surface(&mut self, text: String, target: Surface, site: Site) {
+        self.surface_index.insert(text.clone(), self.surfaces.len());
+        self.surfaces.push((text, target));
+        self.surface_sites.push(site);
     }
 
     fn describe(&self, s: &Surface) -> String {
@@ -1433,28 +1437,14 @@ impl Builder {
             })
             .collect();
         for (text, i) in entities {
-            let taiwan: String = to_taiwan
-                .convert(&text)
-                .chars()
-                .map(|c| {
-                    let mut buf = [0u8; 4];
-                    let one = to_simplified.convert(c.encode_utf8(&mut buf));
-                    let mut it = one.chars();
-                    match (it.next(), it.next()) {
-                        (Some(s), None) => s,
-                        _ => c,
-                    }
-                })
-                .collect();
+            let taiwan: String =
+                crate::normalize::by_character(&to_simplified, &to_taiwan.convert(&text)).collect();
             if taiwan != text
                 && taiwan.chars().count() >= 2
                 && !self.surface_index.contains_key(&taiwan)
             {
                 let site = self.surface_sites[self.surface_index[&text]].clone();
-                self.surface_index
-                    .insert(taiwan.clone(), self.surfaces.len());
-                self.surfaces.push((taiwan, Surface::Entity(i)));
-                self.surface_sites.push(site);
+                self.insert_surface(taiwan, Surface::Entity(i), site);
             }
         }
     }
