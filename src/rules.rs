@@ -636,7 +636,7 @@ struct RawFile {
     /// What joins a meeting's other party to its name (a dash).
     event_partner_gap: Option<Spanned<String>>,
     /// What an unnamed item of a tolerant list may be (a regex).
-    list_gap: Option<String>,
+    list_gap: Option<Spanned<String>>,
     /// How a sentence that announces a plan begins (`按计划`).
     plan_sentence: Option<Spanned<String>>,
     /// An undated meeting name that names one meeting everywhere (an ordinal with its body).
@@ -1634,7 +1634,7 @@ impl Builder {
             self.plan_sentence = compile_regex(&plan, d);
         }
         if let Some(gap) = raw.list_gap.take() {
-            self.list_gap = Some(gap);
+            self.list_gap = compile_list_gap(&gap, d).then(|| gap.into_inner());
         }
         if let Some(gap) = raw.event_partner_gap.take() {
             self.event_partner_gap = compile_whole(&gap, d);
@@ -1841,6 +1841,24 @@ fn compile_regex(source: &Spanned<String>, d: &mut Diagnostics) -> Option<Regex>
             None
         }
     }
+}
+
+/// The regex of an unnamed list item, checked where it is written: it is pasted into every
+/// tolerant list slot, where a mistake would otherwise be reported at each relation that has
+/// one, and an item that may be empty would let a list run over any text.
+fn compile_list_gap(source: &Spanned<String>, d: &mut Diagnostics) -> bool {
+    if compile_regex(source, d).is_none() {
+        return false;
+    }
+    if check::matches_everything(source.get_ref()) {
+        d.error(
+            source.span(),
+            "list_gap matches the empty string, so a list would run over any text",
+            "give the unnamed item at least one character, as in `[^，。]{1,20}`",
+        );
+        return false;
+    }
+    true
 }
 
 /// An `exclude` or `reject` regex: one that matches the empty string (`将|`, a stray `|`)

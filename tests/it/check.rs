@@ -151,6 +151,29 @@ rules/a.toml:9:11: error: invalid pattern: unclosed character class
 }
 
 #[test]
+fn a_list_gap_is_checked_where_it_is_written() {
+    // Pasted into every tolerant list slot, a broken gap is named once, at its own line, and
+    // the relations that use it are not blamed for it.
+    let relation = "[[relation]]\nid = \"r\"\npattern = '{who:Person*}出席{e:Event}'\nfacts = [\"who attended e\"]\n";
+    check(
+        &[("a.toml", "list_gap = '[^，。'\n"), ("b.toml", relation)],
+        1,
+        r#"
+rules/a.toml:1:12: error: invalid regex: unclosed character class
+1 error, 0 warnings in 3 files
+"#,
+    );
+    check(
+        &[("a.toml", "list_gap = '[^，。]*'\n"), ("b.toml", relation)],
+        1,
+        r#"
+rules/a.toml:1:12: error: list_gap matches the empty string, so a list would run over any text
+1 error, 0 warnings in 3 files
+"#,
+    );
+}
+
+#[test]
 fn unknown_types_and_predicates() {
     check(
         &[(
