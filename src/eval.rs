@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::graph::{self, DocGraph, Entity};
 use crate::read::{self, Document};
 use crate::recognize::Target;
-use crate::rules::{Rules, Surface};
+use crate::rules::{Pattern, Rules, Surface};
 use crate::{Extraction, extract};
 
 /// One `@` case of a `.facts` file.
@@ -802,6 +802,8 @@ pub struct RuleTests {
     pub examples: usize,
     pub counterexamples: usize,
     pub failures: Vec<RuleFailure>,
+    /// Rules with no example (`file:line`, id): nothing shows what they are for or holds them.
+    pub without_example: Vec<(String, String)>,
 }
 
 /// Runs every relation rule's examples (each text, extracted as a document of its own, gives
@@ -811,6 +813,9 @@ pub fn test_rules(rules: &Rules) -> Result<RuleTests, String> {
     let mut out = RuleTests::default();
     let show = |f: &Found| format!("{} {} {}", f.subject.display, f.predicate, f.object.display);
     for r in &rules.relations {
+        if r.examples.is_empty() {
+            out.without_example.push((r.place.clone(), r.id.clone()));
+        }
         for ex in &r.examples {
             out.examples += 1;
             let (_, found) = run_text(rules, &ex.text)?;
@@ -848,7 +853,79 @@ pub fn test_rules(rules: &Rules) -> Result<RuleTests, String> {
             }
         }
     }
+    for p in &rules.patterns {
+        if p.examples.is_empty() {
+            out.without_example.push((p.place.clone(), p.id.clone()));
+        }
+        test_pattern(rules, p, &mut out)?;
+    }
     Ok(out)
+}
+
+/// A pattern's examples (the text gives exactly the mentions listed, by this pattern alone or
+/// joined with another) and counterexamples (the pattern gives no mention in the text).
+fn test_pattern(rules: &Rules, p: &Pattern, out: &mut RuleTests) -> Result<(), String> {
+    let cases = p
+        .examples
+        .iter()
+        .map(|ex| ("example", &ex.text, ex.mentions.as_slice()))
+        .chain(
+            p.counterexamples
+                .iter()
+                .map(|t| ("counterexample", t, &[][..])),
+        );
+    for (kind, text, listed) in cases {
+        match kind {
+            "example" => out.examples += 1,
+            _ => out.counterexamples += 1,
+        }
+        let (x, _) = run_text(rules, text)?;
+        let mut found = mentions_of(&x, &p.id);
+        found.sort();
+        let mut listed = listed.to_vec();
+        listed.sort();
+        let wrong = multiset_minus(&found, &listed);
+        let missed = multiset_minus(&listed, &found);
+        if !wrong.is_empty() || !missed.is_empty() {
+            out.failures.push(RuleFailure {
+                place: p.place.clone(),
+                rule: p.id.clone(),
+                kind,
+                text: text.clone(),
+                wrong,
+                missed,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The texts of the mentions a pattern made in a document, alone or as part of a joined
+/// mention (`a+b`).
+fn mentions_of(x: &Extraction, pattern: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (p, mentions) in x.segmented.paragraphs.iter().zip(&x.mentions) {
+        let chars: Vec<char> = p.text.chars().collect();
+        for m in mentions {
+            if m.rule.split('+').any(|r| r == pattern) {
+                out.push(chars[m.start..m.end].iter().collect());
+            }
+        }
+    }
+    out
+}
+
+/// The items of sorted `a` that sorted `b` does not have, counting repeats.
+fn multiset_minus(a: &[String], b: &[String]) -> Vec<String> {
+    let mut rest = b.iter().peekable();
+    let mut out = Vec::new();
+    for item in a {
+        while rest.next_if(|r| *r < item).is_some() {}
+        if rest.next_if(|r| *r == item).is_none() {
+            out.push(item.clone());
+        }
+    }
+    out
 }
 
 fn run_text(rules: &Rules, text: &str) -> Result<(Extraction, Vec<Found>), String> {

@@ -149,9 +149,10 @@ enum Command {
 
 #[derive(Subcommand)]
 enum RulesCommand {
-    /// Run every relation rule's examples (each text gives exactly the facts it lists) and
-    /// counterexamples (the rule gives nothing from the text); print each failure with the
-    /// rule's file:line. Exit status 1 when one fails.
+    /// Run every rule's examples (a relation's text gives exactly the facts it lists, a
+    /// pattern's exactly the mentions) and counterexamples (the rule gives nothing from the
+    /// text); print each failure, and each rule with no example, with the rule's file:line.
+    /// Exit status 1 when one fails.
     Test,
     /// Check the rule files and report every problem at once, each as
     /// `file:line:column: error|warning: message` with a hint, then a count. Exit status 1
@@ -546,12 +547,18 @@ fn rules_test(rules: &Rules) -> Result<ExitCode> {
             writeln!(out, "  missing: {}", f.missed.join("; "))?;
         }
     }
+    for (place, rule) in &report.without_example {
+        writeln!(out, "{place}: rule {rule} has no example")?;
+    }
     writeln!(
         out,
-        "{} examples, {} counterexamples of {} rules: {} failed",
+        "{} examples, {} counterexamples of {} relation and {} pattern rules ({} without an \
+         example): {} failed",
         report.examples,
         report.counterexamples,
         rules.relations.len(),
+        rules.patterns.len(),
+        report.without_example.len(),
         report.failures.len()
     )?;
     out.flush()?;

@@ -283,6 +283,19 @@ pub struct Pattern {
     /// The mention is only the end of a name: kept where an organisation before it makes the
     /// whole name (`博鳌论坛` + `年会`), dropped elsewhere.
     pub owned: bool,
+    /// Where the rule is written (`file:line` of its id), for reports on it.
+    pub place: String,
+    pub examples: Vec<PatternExample>,
+    pub counterexamples: Vec<String>,
+}
+
+/// A text and the mentions a pattern must find in it, as written: no more, no fewer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatternExample {
+    pub text: String,
+    #[serde(default)]
+    pub mentions: Vec<String>,
 }
 
 #[derive(Debug, Default)]
@@ -720,6 +733,10 @@ struct RawPattern {
     anaphor: bool,
     #[serde(default)]
     owned: bool,
+    #[serde(default)]
+    examples: Vec<PatternExample>,
+    #[serde(default)]
+    counterexamples: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -1809,7 +1826,11 @@ impl Builder {
                     check::NEVER_MATCHES_HINT,
                 );
             }
+            let line = d.site(p.id.span()).line;
             self.patterns.push(Pattern {
+                place: format!("{}:{line}", d.file),
+                examples: p.examples,
+                counterexamples: p.counterexamples,
                 id: p.id.into_inner(),
                 kind,
                 regex,

@@ -65,6 +65,43 @@ fn rules_test_names_each_failing_rule_where_it_is_written() {
     assert!(printed.ends_with("1 failed\n"), "{printed}");
 }
 
+/// A pattern's examples are held the same way: a mention the text gives that the example does
+/// not list, one it lists that the text does not give, and a counterexample that gives one are
+/// each named with the pattern's place.
+#[test]
+fn rules_test_holds_the_examples_of_patterns() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("rules"), dir.path());
+    let names = dir.path().join("patterns/names.toml");
+    let text = fs::read_to_string(&names).unwrap();
+    let broken = text
+        .replacen(
+            r#"mentions = ["《莫斯科宣言》"]"#,
+            r#"mentions = ["《莫斯科宣言》", "《杜尚别宣言》"]"#,
+            1,
+        )
+        .replacen(
+            r#"counterexamples = ["双方签署了《》。"]"#,
+            r#"counterexamples = ["双方签署了《》。", "各方欢迎《上海合作组织宪章》。"]"#,
+            1,
+        );
+    assert_ne!(text, broken, "the examples to break are in names.toml");
+    fs::write(&names, broken).unwrap();
+    let out = accord(
+        &root(),
+        &["--rules", dir.path().to_str().unwrap(), "rules", "test"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let printed = stdout(&out);
+    for expected in [
+        "patterns/names.toml:5: rule title: example fails: 会议通过了《莫斯科宣言》。\n  missing: 《杜尚别宣言》\n",
+        "patterns/names.toml:5: rule title: counterexample fails: 各方欢迎《上海合作组织宪章》。\n  gave: 《上海合作组织宪章》\n",
+    ] {
+        assert!(printed.contains(expected), "{expected}\nnot in\n{printed}");
+    }
+    assert!(printed.ends_with("2 failed\n"), "{printed}");
+}
+
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     for entry in fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
