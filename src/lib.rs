@@ -361,6 +361,7 @@ fn resolve_anaphors(
                 {
                     m.target = t.clone();
                 }
+                (_, Kind::Event) if is_past_reference(rules, text, m.start) => {}
                 (t, Kind::Event) => {
                     let word = word_of(m);
                     // `本次峰会` after `…峰会开幕式` is the summit, which the ceremony names.
@@ -410,6 +411,17 @@ fn apposition_of<'a>(
     let from = start.saturating_sub(APPOSITION_WINDOW);
     let window: String = text.chars().skip(from).take(start - from).collect();
     re.is_match(&window).then(|| events.last()).flatten()
+}
+
+/// Whether the clause before a meeting's name tells of a meeting past (`去年在塔什干峰会上`,
+/// lexicon `past_reference`): the meeting is only recalled, and a later `会议` is not it.
+fn is_past_reference(rules: &Rules, text: &str, start: usize) -> bool {
+    let Some(re) = rules.past_reference.as_ref() else {
+        return false;
+    };
+    let from = start.saturating_sub(APPOSITION_WINDOW);
+    let window: String = text.chars().skip(from).take(start - from).collect();
+    re.is_match(&window)
 }
 
 /// The most characters before a meeting's name that `apposition` reads.

@@ -433,6 +433,9 @@ pub struct Rules {
     pub unnamed_ceremony: Option<Regex>,
     /// The determiner an anaphor's mention opens with (`该` of 该银行).
     pub determiner: Option<Regex>,
+    /// The text before a meeting's name, back to the clause's start, that tells of a meeting
+    /// past (`去年在塔什干峰会上`): a later `会议` does not point back to it.
+    pub past_reference: Option<Regex>,
     /// Words that tell of a meeting held online: a document that has them gives no `heldIn`
     /// from where a participant sits.
     pub online: Option<Regex>,
@@ -674,6 +677,8 @@ struct RawFile {
     unnamed_ceremony: Option<Spanned<String>>,
     /// The determiner an anaphor's mention opens with (`该`).
     determiner: Option<Spanned<String>>,
+    /// The clause before a meeting's name that tells of a meeting past (`去年在`).
+    past_reference: Option<Spanned<String>>,
     /// What the name of the meeting a generic name stands for holds (`元首|领导人`).
     generic_meeting_of: Option<Spanned<String>>,
     /// Words that tell of a meeting held online (视频, 线上).
@@ -912,6 +917,7 @@ struct Builder {
     envoy_of: Option<Regex>,
     unnamed_ceremony: Option<Regex>,
     determiner: Option<Regex>,
+    past_reference: Option<Regex>,
     online: Option<Regex>,
     list_gap: Option<String>,
     regional: Vec<(String, String)>,
@@ -1161,6 +1167,7 @@ pub fn load(files: Vec<(String, String)>) -> (Option<Rules>, Vec<Diagnostic>) {
         envoy_of: b.envoy_of,
         unnamed_ceremony: b.unnamed_ceremony,
         determiner: b.determiner,
+        past_reference: b.past_reference,
         online: b.online,
         regional: crate::normalize::Regional::new(&b.regional),
         parties: b.parties,
@@ -1637,6 +1644,9 @@ impl Builder {
         }
         if let Some(re) = raw.determiner.take() {
             self.determiner = compile_regex(&re, d);
+        }
+        if let Some(re) = raw.past_reference.take() {
+            self.past_reference = compile_regex(&re, d);
         }
         if let Some(re) = raw.generic_meeting.take() {
             self.generic_meeting = compile_regex(&re, d);
