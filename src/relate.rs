@@ -1208,11 +1208,73 @@ pub fn resolve_document(
     set_aside: &mut Vec<SetAside>,
 ) {
     resolve_sits_in(rules, facts, text, set_aside);
+    refine_event_dates(facts, set_aside);
     resolve_at_event(facts, set_aside);
     resolve_signed_by_attendees(facts, set_aside);
     drop_state_where_city(rules, facts, set_aside);
     drop_chair_attended(facts, set_aside);
     drop_unsigned_date_line(facts, set_aside);
+}
+
+/// A meeting dated by a coarser word (`今年首次…参加东亚峰会`: the year) is the meeting of the same
+/// name the text dates more precisely within it (`第六届东亚峰会19日…举行`), not a second meeting:
+/// its node takes the precise date, and the coarse start and end it gave are set aside. With two
+/// precise dates inside the coarse one, it is left as it is.
+fn refine_event_dates(facts: &mut Vec<Fact>, set_aside: &mut Vec<SetAside>) {
+    let mut dated: BTreeMap<String, BTreeSet<Point>> = BTreeMap::new();
+    for f in facts.iter() {
+        for n in [&f.subject, &f.object] {
+            if let Node::Text {
+                kind: Kind::Event,
+                label,
+                date: Some(d),
+            } = n
+            {
+                dated.entry(label.clone()).or_default().insert(*d);
+            }
+        }
+    }
+    let refined = |n: &Node| -> Option<Node> {
+        let Node::Text {
+            kind: Kind::Event,
+            label,
+            date: Some(coarse),
+        } = n
+        else {
+            return None;
+        };
+        if coarse.day.is_some() {
+            return None;
+        }
+        let within: Vec<&Point> = dated[label]
+            .iter()
+            .filter(|p| p != &coarse && p.day.is_some())
+            .filter(|p| coarse.first_day() <= p.first_day() && p.first_day() <= coarse.last_day())
+            .collect();
+        match within[..] {
+            [precise] => Some(Node::Text {
+                kind: Kind::Event,
+                label: label.clone(),
+                date: Some(*precise),
+            }),
+            _ => None,
+        }
+    };
+    let why = "the meeting is dated more precisely elsewhere in the text: the coarse date is no \
+               start or end of it";
+    set_aside_where(facts, set_aside, why, |f| {
+        matches!(f.predicate.as_str(), "startDate" | "endDate") && refined(&f.subject).is_some()
+    });
+    for f in facts.iter_mut() {
+        if let Some(n) = refined(&f.subject) {
+            f.subject = n;
+        }
+        if let Some(n) = refined(&f.object) {
+            f.object = n;
+        }
+    }
+    facts.sort();
+    facts.dedup();
 }
 
 /// A date line (`2019年11月3日于曼谷`) dates and places the text's adoption, and its signing only
