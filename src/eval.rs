@@ -589,12 +589,7 @@ fn evaluate_cases(rules: &Rules, file: &FactsFile) -> Result<Outcome, FactsError
             })?;
         let (x, found) = run_document(rules, doc);
         // The case is the whole document: compare in the clean (simplified) text.
-        let clean: String = x
-            .segmented
-            .paragraphs
-            .iter()
-            .map(|p| p.text.as_str())
-            .collect();
+        let clean = clean_text(&x);
         let case = Case {
             text: clean.clone(),
             ..case.clone()
@@ -818,10 +813,12 @@ pub fn test_rules(rules: &Rules) -> Result<RuleTests, String> {
         }
         for ex in &r.examples {
             out.examples += 1;
-            let (_, found) = run_text(rules, &ex.text)?;
-            let case = example_case(&ex.text, &ex.facts)
+            let (x, found) = run_text(rules, &ex.text)?;
+            // The example is the whole document: compare in the clean text, as a case.
+            let clean = clean_text(&x);
+            let case = example_case(&clean, &ex.facts)
                 .map_err(|e| format!("{}: rule {}: {e}", r.place, r.id))?;
-            let o = compare(rules, &found, &[&case], &ex.text);
+            let o = compare(rules, &found, &[&case], &clean);
             if !o.wrong.is_empty() || !o.missed.is_empty() {
                 out.failures.push(RuleFailure {
                     place: r.place.clone(),
@@ -926,6 +923,15 @@ fn multiset_minus(a: &[String], b: &[String]) -> Vec<String> {
         }
     }
     out
+}
+
+/// A document's text as the rules read it (simplified, asides cut), paragraph after paragraph.
+fn clean_text(x: &Extraction) -> String {
+    x.segmented
+        .paragraphs
+        .iter()
+        .map(|p| p.text.as_str())
+        .collect()
 }
 
 fn run_text(rules: &Rules, text: &str) -> Result<(Extraction, Vec<Found>), String> {

@@ -637,8 +637,9 @@ fn gazetteer(rules: &Rules, text: &str, chars: &CharIndex) -> Vec<Candidate> {
 }
 
 /// `names` are the gazetteer's names in the paragraph (character ranges): a pattern's `reject`
-/// reads the mention with them masked, so a word inside a name (和 of `拉美和加勒比国家共同体`)
-/// is no clause word, while one between names (`中国和俄罗斯…`) still is.
+/// reads the mention with each of their characters written `□`, so a word inside a name (和 of
+/// `拉美和加勒比国家共同体`) is no clause word, and a reject can tell a word between names
+/// (`□和□元首会议`: 中国和俄罗斯…) from one between words of a theme (`金融市场和世界经济峰会`).
 fn patterns(
     rules: &Rules,
     text: &str,
@@ -650,8 +651,7 @@ fn patterns(
         for caps in p.regex.captures_iter(text) {
             let m = caps.name("mention").unwrap_or_else(|| caps.get(0).unwrap());
             let rejected = p.reject.as_ref().is_some_and(|re| {
-                re.is_match(m.as_str())
-                    && re.is_match(&masked(m.as_str(), chars.char_at(m.start()), names))
+                re.is_match(&masked(m.as_str(), chars.char_at(m.start()), names))
             });
             if m.is_empty() || rejected {
                 continue;
