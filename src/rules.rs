@@ -1892,6 +1892,24 @@ fn compile_list_gap(source: &Spanned<String>, d: &mut Diagnostics) -> bool {
     true
 }
 
+/// A relation's `exclude` or `reject`, which read the text: named lists and fragments
+/// (`{not_a_name}`) stand for their words there as in patterns.
+fn compile_text_filter(
+    source: &Spanned<String>,
+    key: &str,
+    lex: &Lexicon,
+    d: &mut Diagnostics,
+) -> Option<Regex> {
+    if !check::check_words(source, lex.offices, lex.fragments, d) {
+        return None;
+    }
+    let expanded = Spanned::new(
+        source.span(),
+        expand_words(source.get_ref(), lex.offices, lex.fragments),
+    );
+    compile_filter(&expanded, key, d)
+}
+
 /// An `exclude` or `reject` regex: one that matches the empty string (`将|`, a stray `|`)
 /// matches every text, so the rule it filters never gives anything.
 fn compile_filter(source: &Spanned<String>, key: &str, d: &mut Diagnostics) -> Option<Regex> {
@@ -2129,7 +2147,7 @@ fn compile_relation(
     let exclude = r
         .exclude
         .as_ref()
-        .and_then(|e| compile_filter(e, "exclude", d));
+        .and_then(|e| compile_text_filter(e, "exclude", lex, d));
     let mut reject = Vec::new();
     for (slot, re) in &r.reject {
         if !names.contains(&slot.as_str()) {
@@ -2138,7 +2156,7 @@ fn compile_relation(
                 format_args!("reject: slot {slot:?} is not in the pattern"),
                 "reject is keyed by a group of the pattern",
             );
-        } else if let Some(re) = compile_filter(re, "reject", d) {
+        } else if let Some(re) = compile_text_filter(re, "reject", lex, d) {
             reject.push((slot.clone(), re));
         }
     }

@@ -174,6 +174,30 @@ rules/a.toml:1:12: error: list_gap matches the empty string, so a list would run
 }
 
 #[test]
+fn named_lists_in_excludes_and_rejects_are_checked() {
+    check(
+        &[(
+            "a.toml",
+            r#"
+[[relation]]
+id = "r"
+pattern = '{s:State}支持(?P<o>[^，。]{2,9}会议)'
+create = { o = "Event" }
+facts = ["s supports o"]
+exclude = '{no_such_plan}'
+reject = { o = '{offices}|{no_such_word}' }
+"#,
+        )],
+        1,
+        r#"
+rules/a.toml:7:11: error: unknown named list {no_such_plan}
+rules/a.toml:8:16: error: unknown named list {no_such_word}
+2 errors, 0 warnings in 2 files
+"#,
+    );
+}
+
+#[test]
 fn unknown_types_and_predicates() {
     check(
         &[(
