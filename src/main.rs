@@ -152,7 +152,7 @@ enum RulesCommand {
     /// Run every rule's examples (a relation's text gives exactly the facts it lists, a
     /// pattern's exactly the mentions) and counterexamples (the rule gives nothing from the
     /// text); print each failure, and each rule with no example, with the rule's file:line.
-    /// Exit status 1 when one fails.
+    /// Exit status 1 when one fails or a rule has no example.
     Test,
     /// Check the rule files and report every problem at once, each as
     /// `file:line:column: error|warning: message` with a hint, then a count. Exit status 1
@@ -562,11 +562,13 @@ fn rules_test(rules: &Rules) -> Result<ExitCode> {
         report.failures.len()
     )?;
     out.flush()?;
-    Ok(if report.failures.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(
+        if report.failures.is_empty() && report.without_example.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        },
+    )
 }
 
 fn rules_check(dir: Option<&Path>) -> Result<ExitCode> {

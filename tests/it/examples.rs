@@ -22,6 +22,12 @@ fn rule_examples_and_counterexamples_hold() {
         })
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Every relation and pattern rule shows what it is for, and is held to it.
+    assert!(
+        report.without_example.is_empty(),
+        "rules without an example: {:?}",
+        report.without_example
+    );
 }
 
 /// `accord rules test` names a failing rule by its file and line, says what the text gave and
@@ -100,6 +106,36 @@ fn rules_test_holds_the_examples_of_patterns() {
         assert!(printed.contains(expected), "{expected}\nnot in\n{printed}");
     }
     assert!(printed.ends_with("2 failed\n"), "{printed}");
+}
+
+/// A rule with no example fails `rules test`, named where it is written.
+#[test]
+fn rules_test_names_a_rule_with_no_example() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("rules"), dir.path());
+    let names = dir.path().join("patterns/names.toml");
+    let text = fs::read_to_string(&names).unwrap();
+    let line =
+        r#"examples = [{ text = "会议通过了《莫斯科宣言》。", mentions = ["《莫斯科宣言》"] }]"#;
+    assert!(
+        text.contains(line),
+        "the example to take out is in names.toml"
+    );
+    fs::write(&names, text.replacen(&format!("{line}\n"), "", 1)).unwrap();
+    let out = accord(
+        &root(),
+        &["--rules", dir.path().to_str().unwrap(), "rules", "test"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let printed = stdout(&out);
+    assert!(
+        printed.contains("patterns/names.toml:5: rule title has no example\n"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("(1 without an example): 0 failed"),
+        "{printed}"
+    );
 }
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
