@@ -364,6 +364,12 @@ fn resolve_anaphors(
                 (_, Kind::Event) if is_past_reference(rules, text, m.start) => {}
                 (t, Kind::Event) => {
                     let word = word_of(m);
+                    // The organisation a meeting's name opens with is named too (`该联盟`
+                    // after `欧亚经济联盟最高理事会会议`).
+                    if let Some((org, rest)) = rules.organisation_prefix(&word) {
+                        let written = &word[..word.len() - rest.len()];
+                        bodies.push((written.to_string(), Target::Entity(org)));
+                    }
                     // `本次峰会` after `…峰会开幕式` is the summit, which the ceremony names.
                     if let Some(meeting) = rules.meeting_of_ceremony(&word) {
                         events.push((meeting.to_string(), Target::Text(meeting.to_string())));
