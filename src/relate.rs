@@ -1210,7 +1210,7 @@ pub fn resolve_document(
     resolve_sits_in(rules, facts, text, set_aside);
     refine_event_dates(facts, set_aside);
     resolve_at_event(facts, set_aside);
-    resolve_signed_by_attendees(facts, set_aside);
+    resolve_signed_by_attendees(rules, facts, set_aside);
     drop_state_where_city(rules, facts, set_aside);
     drop_chair_attended(facts, set_aside);
     drop_unsigned_date_line(facts, set_aside);
@@ -1313,6 +1313,22 @@ fn drop_chair_attended(facts: &mut Vec<Fact>, set_aside: &mut Vec<SetAside>) {
                 .iter()
                 .any(|(who, what)| *who == f.subject && same_event(what, &f.object))
     });
+}
+
+/// A small count as written (`六`, `十`, `6`), by the rules' numerals.
+fn count_of(rules: &Rules, written: &str) -> Option<usize> {
+    if let Ok(n) = written.parse() {
+        return Some(n);
+    }
+    let digits: Option<Vec<u32>> = written
+        .chars()
+        .map(|c| rules.numerals.get(&c).copied())
+        .collect();
+    match digits?[..] {
+        [n] => Some(n as usize),
+        [10, n] => Some(10 + n as usize),
+        _ => None,
+    }
 }
 
 fn set_aside_where(
@@ -1443,21 +1459,35 @@ fn resolve_at_event(facts: &mut Vec<Fact>, set_aside: &mut Vec<SetAside>) {
 }
 
 /// `doc signedByAttendeesOf event` (`六国元首共同签署《…》`) becomes `doc signedBy P` for each
-/// person P that attended or chaired the meeting, by the document's own facts.
-fn resolve_signed_by_attendees(facts: &mut Vec<Fact>, set_aside: &mut Vec<SetAside>) {
+/// person P that attended or chaired the meeting, by the document's own facts. The rule's
+/// `role` is the count the text gives (`六`): where the meeting had more or fewer attendants
+/// (observers and guests beside six heads of state), which of them signed is not said.
+fn resolve_signed_by_attendees(
+    rules: &Rules,
+    facts: &mut Vec<Fact>,
+    set_aside: &mut Vec<SetAside>,
+) {
     let mut derived = Vec::new();
     for f in facts.iter().filter(|f| f.predicate == SIGNED_BY_ATTENDEES) {
-        for g in facts.iter() {
-            if (g.predicate == "attended" || g.predicate == "chaired")
-                && same_event(&g.object, &f.object)
-            {
-                derived.push(Fact {
-                    predicate: "signedBy".to_string(),
-                    object: g.subject.clone(),
-                    role: None,
-                    ..f.clone()
-                });
-            }
+        let mut signers: Vec<&Node> = facts
+            .iter()
+            .filter(|g| g.predicate == "attended" || g.predicate == "chaired")
+            .filter(|g| same_event(&g.object, &f.object))
+            .map(|g| &g.subject)
+            .collect();
+        signers.sort();
+        signers.dedup();
+        let counted = f.role.as_deref().and_then(|n| count_of(rules, n));
+        if counted.is_some_and(|n| n != signers.len()) {
+            continue;
+        }
+        for who in signers {
+            derived.push(Fact {
+                predicate: "signedBy".to_string(),
+                object: who.clone(),
+                role: None,
+                ..f.clone()
+            });
         }
     }
     let why = "read as signedBy of each person the text says attended or chaired the meeting";
