@@ -317,6 +317,15 @@ fn entity_name(rules: &Rules, e: &Entity) -> Name {
                 .filter(|(_, s)| matches!(s, Surface::Group { .. }))
                 .map(|(t, _)| normal(rules, t))
                 .collect();
+            // A collective side (阿方 of the Arab states) is a group too.
+            let side = rules.parties.side.as_deref().unwrap_or_default();
+            forms.extend(
+                rules
+                    .parties
+                    .collective_sides
+                    .keys()
+                    .map(|c| normal(rules, &format!("{c}{side}"))),
+            );
             forms.sort();
             Name {
                 display: rules.group_label.clone(),

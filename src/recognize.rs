@@ -297,8 +297,10 @@ fn mark_sides(rules: &Rules, mentions: &mut Vec<Mention>, chars: &[char]) {
 }
 
 /// A side (`乌方`) is the state its paragraph named, else the one of its states the document
-/// names in full. Where the document names none or several, or writes a word of a collective
-/// side (`阿方` in a text on `阿拉伯国家`: the Arab side), the side names nothing and is dropped.
+/// names in full. Where the document names none or several, the side names nothing and is
+/// dropped. Where it writes a word of a collective side (`阿方` in a text on `阿拉伯国家`: the
+/// Arab side), the side is the member states of the organisation one of those words names
+/// (`阿盟`), as a group.
 /// `title` is the document's title line, which names the parties of a joint statement.
 pub fn resolve_sides(
     rules: &Rules,
@@ -320,13 +322,37 @@ pub fn resolve_sides(
                 .any(|w| texts.iter().chain(&title).any(|t| t.contains(w.as_str())))
         })
     };
+    // The organisation of a collective side: the one of its words that names one (阿盟).
+    let organisation_of = |c: char| {
+        parties
+            .collective_sides
+            .get(&c)?
+            .iter()
+            .find_map(|w| match rules.lookup_surface(w) {
+                Some(Surface::Entity(i)) if rules.entities[*i].kind == Kind::Organization => {
+                    Some(*i)
+                }
+                _ => None,
+            })
+    };
     for (text, paragraph) in texts.iter().zip(mentions.iter_mut()) {
         paragraph.retain_mut(|m| {
             let Target::Side(states) = &m.target else {
                 return true;
             };
-            if text.chars().nth(m.start).is_some_and(collective) {
-                return false;
+            if let Some(c) = text.chars().nth(m.start).filter(|&c| collective(c)) {
+                // The side of the states of that organisation (阿方: the Arab states), where
+                // the lexicon names it; else no one.
+                return match organisation_of(c) {
+                    Some(i) => {
+                        m.kind = Kind::Group;
+                        m.target = Target::Group {
+                            of: GroupOf::Organisation(i),
+                        };
+                        true
+                    }
+                    None => false,
+                };
             }
             let mut in_document = states
                 .iter()
