@@ -325,7 +325,12 @@ fn resolve_anaphors(
                     }
                 }
                 (Target::Anaphor, _) => {
-                    let word = word_of(m);
+                    // The meeting word without its determiner (本届峰会: 峰会).
+                    let written = word_of(m);
+                    let word = match &rules.determiner {
+                        Some(re) => re.replace(&written, "").into_owned(),
+                        None => written,
+                    };
                     // `会议` does not point back to talks (`会谈`); `会谈` may.
                     let talks = rules.is_talks(&word);
                     let antecedent = events

@@ -1990,6 +1990,10 @@ pub struct Lexicon<'a> {
 /// The lexicon fragment that may follow each item of a tolerant list (a name's note).
 const LIST_ITEM_NOTE: &str = "list_item_note";
 
+/// The lexicon fragment that may open an item of a tolerant list besides the words of
+/// `list_item_prefixes`: a status written with the organisation it is of (`拉共体轮值主席国`).
+const LIST_ITEM_STATUS: &str = "list_item_status";
+
 /// A class no character is in.
 const EMPTY_CLASS: &str = "[^\\s\\S]";
 
@@ -2057,11 +2061,16 @@ pub fn expand_slots(pattern: &str, lex: &Lexicon) -> Result<String, String> {
                         Some((_, note)) => format!("{item}(?:{note})?"),
                         None => item,
                     };
-                    let item = if lex.prefixes.is_empty() {
+                    let status = lex.fragments.iter().find(|(k, _)| k == LIST_ITEM_STATUS);
+                    let item = if lex.prefixes.is_empty() && status.is_none() {
                         item
                     } else {
                         // `以及主席国客人…`: a joining word may come before the status.
-                        let (seps, prefixes) = (alt(lex.separators), alt(lex.prefixes));
+                        let seps = alt(lex.separators);
+                        let mut prefixes: Vec<String> =
+                            lex.prefixes.iter().map(|p| regex::escape(p)).collect();
+                        prefixes.extend(status.map(|(_, re)| format!("(?:{re})")));
+                        let prefixes = prefixes.join("|");
                         format!("(?:(?:{seps})?(?:{prefixes}))?{item}")
                     };
                     // An unnamed item may open the list too, before `、`, `和` or `以及`
