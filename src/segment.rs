@@ -324,8 +324,21 @@ impl Paragraphs<'_> {
     }
 }
 
-/// Removes a news dateline that opens or closes a paragraph.
+/// Removes the news datelines that open or close a paragraph: a paper's credit may come before
+/// the reporters' (`【文匯報訊】（記者 葛沖 北京報道）`), so cutting goes on while one is cut.
 fn cut_datelines(chars: &mut Vec<(char, usize)>, layout: &Layout) {
+    for _ in 0..MAX_DATELINE_AFFIXES {
+        if !cut_dateline(chars, layout) {
+            return;
+        }
+    }
+}
+
+/// The most dateline pieces one paragraph is read to have.
+const MAX_DATELINE_AFFIXES: usize = 4;
+
+/// Removes one dateline piece at the start or end of a paragraph; whether one was found.
+fn cut_dateline(chars: &mut Vec<(char, usize)>, layout: &Layout) -> bool {
     let text: String = chars.iter().map(|(c, _)| c).collect();
     for re in &layout.dateline_affixes {
         if let Some(m) = re.find(&text) {
@@ -335,10 +348,11 @@ fn cut_datelines(chars: &mut Vec<(char, usize)>, layout: &Layout) {
                 chars.drain(start..end);
                 let lead = chars.iter().take_while(|(c, _)| c.is_whitespace()).count();
                 chars.drain(..lead);
-                return;
+                return true;
             }
         }
     }
+    false
 }
 
 /// Removes asides (`（Vladimir Putin）`) wherever they stand.
