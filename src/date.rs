@@ -241,6 +241,22 @@ impl RawDate {
                         .filter(|d| d.year == p.year && d.month.is_some()),
                     other => other,
                 };
+                // A bare day that would fall before the date written before, in another month
+                // than the dateline's, is a day of the dateline's month up to its day (`…这是他
+                // 10月20日就任后的首次出访。习近平9日…` under a dateline of 11月9日): the text has
+                // come back from the past to the days it reports.
+                let near = match (near, ctx.document) {
+                    (Some(p), Some(d))
+                        if p.day.is_some_and(|pd| self.day < Some(pd))
+                            && d.month.is_some()
+                            && d.month != p.month
+                            && d.day.is_some_and(|dd| self.day <= Some(dd))
+                            && p.first_day() < d.first_day() =>
+                    {
+                        Some(d)
+                    }
+                    (near, _) => near,
+                };
                 (near?.year, near?.month)
             }
             (None, Relative::None, None) => return None,
@@ -571,6 +587,18 @@ mod tests {
                 "2001年6月15日。同年9月14日",
                 "2021-01-01",
                 &["2001年6月15日=2001-06-15", "同年9月14日=2001-09-14"],
+            ),
+            // Back from a date in the past to the days the dateline reports; a later day of
+            // that past month stays in it.
+            (
+                "这是他10月20日就任后首次出访。习近平9日同他举行会谈",
+                "2024-11-09",
+                &["10月20日=2024-10-20", "9日=2024-11-09"],
+            ),
+            (
+                "峰会10月20日开幕，25日闭幕",
+                "2024-11-09",
+                &["10月20日=2024-10-20", "25日=2024-10-25"],
             ),
         ];
         for (text, document, expect) in cases {
