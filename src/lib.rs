@@ -427,11 +427,18 @@ fn apposition_of<'a>(
 /// Whether the clause before a meeting's name tells of a meeting past (`去年在塔什干峰会上`,
 /// lexicon `past_reference`): the meeting is only recalled, and a later `会议` is not it.
 fn is_past_reference(rules: &Rules, text: &str, start: usize) -> bool {
+    let chars: Vec<char> = text.chars().collect();
+    recalled_meeting(rules, &chars, start)
+}
+
+/// Whether the meeting named at character `start` of a paragraph is one the text only recalls
+/// (`is_past_reference`): the relation stage does not take it as the meeting `$event` stands for.
+pub(crate) fn recalled_meeting(rules: &Rules, chars: &[char], start: usize) -> bool {
     let Some(re) = rules.past_reference.as_ref() else {
         return false;
     };
     let from = start.saturating_sub(APPOSITION_WINDOW);
-    let window: String = text.chars().skip(from).take(start - from).collect();
+    let window: String = chars[from..start.min(chars.len())].iter().collect();
     re.is_match(&window)
 }
 

@@ -312,7 +312,7 @@ pub fn relate(
         // Talks (`会谈`) are no meeting that `$event` stands for.
         // The meeting is taken as its facts name it, dated where one of them dates it (a
         // second mention of it, `这是…首次峰会`, is undated).
-        if let Some(event) = sentence.events().rev().find_map(|e| {
+        if let Some(event) = sentence.current_events().rev().find_map(|e| {
             if matches!(&e, Node::Text { label, .. } if rules.is_talks(label)) {
                 return None;
             }
@@ -470,6 +470,8 @@ struct Sentence<'a> {
     leaders: Vec<Node>,
     /// Whom each person of the sentence represents, as its person rules read it.
     represents: Vec<(Node, Node)>,
+    /// Meetings the sentence only recalls (`去年举行的东亚峰会`, lexicon `past_reference`).
+    recalled: Vec<Node>,
     locals: Vec<Local>,
     tokens: Vec<Token>,
     encoded: String,
@@ -534,12 +536,21 @@ impl<'a> Sentence<'a> {
                 pos += 1;
             }
         }
+        // Read where each meeting is named, before rules fold its words into larger spans.
+        let recalled = locals
+            .iter()
+            .filter(|l| {
+                l.kind == Kind::Event && crate::recalled_meeting(rules, chars, l.span.start)
+            })
+            .flat_map(|l| l.nodes.iter().cloned())
+            .collect();
         let mut s = Sentence {
             chars,
             inherited,
             event,
             leaders: Vec::new(),
             represents: Vec::new(),
+            recalled,
             locals,
             tokens,
             encoded: String::new(),
@@ -549,13 +560,15 @@ impl<'a> Sentence<'a> {
         s
     }
 
-    /// The events of the sentence in text order, as its rules left them (dated where a rule
-    /// dated them).
-    fn events(&self) -> impl DoubleEndedIterator<Item = Node> + '_ {
-        self.tokens.iter().filter_map(|t| match t {
+    /// The meetings of the sentence but those it only recalls (`去年举行的东亚峰会`): the ones
+    /// `$event` may move to.
+    fn current_events(&self) -> impl DoubleEndedIterator<Item = Node> + '_ {
+        self.tokens.iter().filter_map(move |t| match t {
             Token::Mention(i) if self.locals[*i].kind == Kind::Event => {
                 self.locals[*i].nodes.last().cloned().filter(|n| match n {
-                    Node::Text { label, .. } => !label.is_empty(),
+                    Node::Text { label, .. } => {
+                        !label.is_empty() && !self.recalled.iter().any(|r| same_event(r, n))
+                    }
                     _ => true,
                 })
             }
