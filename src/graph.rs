@@ -13,7 +13,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::date::Point;
 use crate::recognize::{Mention, Target};
-use crate::relate::{Fact, Node};
+use crate::relate::{Fact, Node, event_dates};
 use crate::rules::{GroupOf, Kind, Rules};
 use crate::segment::{ParagraphKind, Segmented};
 
@@ -342,23 +342,6 @@ struct Builder<'a> {
     event_dates: HashMap<String, BTreeSet<Point>>,
     /// The text's own document.
     document: NodeIndex,
-}
-
-fn event_dates(facts: &[Fact]) -> HashMap<String, BTreeSet<Point>> {
-    let mut out: HashMap<String, BTreeSet<Point>> = HashMap::new();
-    for f in facts {
-        for n in [&f.subject, &f.object] {
-            if let Node::Text {
-                kind: Kind::Event,
-                label,
-                date: Some(d),
-            } = n
-            {
-                out.entry(label.clone()).or_default().insert(*d);
-            }
-        }
-    }
-    out
 }
 
 impl Builder<'_> {

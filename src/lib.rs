@@ -296,8 +296,8 @@ fn resolve_anaphors(
     // Organisations and initiatives named so far, for `该联盟`, `该组织`.
     let mut bodies: Vec<(String, Target)> = Vec::new();
     for (p, (text, paragraph)) in texts.iter().zip(mentions.iter_mut()).enumerate() {
-        let word_of =
-            |m: &Mention| -> String { text.chars().skip(m.start).take(m.end - m.start).collect() };
+        let chars: Vec<char> = text.chars().collect();
+        let word_of = |m: &Mention| -> String { chars[m.start..m.end].iter().collect() };
         paragraph.retain_mut(|m| {
             match (&m.target, m.kind) {
                 (Target::Anaphor, Kind::Document | Kind::Organization) => {
@@ -356,7 +356,7 @@ fn resolve_anaphors(
                     m.target = t;
                 }
                 (Target::Text(_), Kind::Event)
-                    if let Some((_, t)) = apposition_of(rules, text, m.start, &events) =>
+                    if let Some((_, t)) = apposition_of(rules, &chars, m.start, &events) =>
                 {
                     m.target = t.clone();
                 }
@@ -366,7 +366,7 @@ fn resolve_anaphors(
                 {
                     m.target = t.clone();
                 }
-                (_, Kind::Event) if is_past_reference(rules, text, m.start) => {}
+                (_, Kind::Event) if recalled_meeting(rules, &chars, m.start) => {}
                 (t, Kind::Event) => {
                     let word = word_of(m);
                     // The organisation a meeting's name opens with is named too (`该联盟`
@@ -414,35 +414,36 @@ fn ceremony_of_last(rules: &Rules, label: &str, events: &[(String, Target)]) -> 
 /// before such a name reads like.
 fn apposition_of<'a>(
     rules: &Rules,
-    text: &str,
+    chars: &[char],
     start: usize,
     events: &'a [(String, Target)],
 ) -> Option<&'a (String, Target)> {
     let re = rules.apposition.as_ref()?;
-    let from = start.saturating_sub(APPOSITION_WINDOW);
-    let window: String = text.chars().skip(from).take(start - from).collect();
-    re.is_match(&window).then(|| events.last()).flatten()
+    re.is_match(&window_before(chars, start))
+        .then(|| events.last())
+        .flatten()
 }
 
-/// Whether the clause before a meeting's name tells of a meeting past (`去年在塔什干峰会上`,
-/// lexicon `past_reference`): the meeting is only recalled, and a later `会议` is not it.
-fn is_past_reference(rules: &Rules, text: &str, start: usize) -> bool {
-    let chars: Vec<char> = text.chars().collect();
-    recalled_meeting(rules, &chars, start)
-}
-
-/// Whether the meeting named at character `start` of a paragraph is one the text only recalls
-/// (`is_past_reference`): the relation stage does not take it as the meeting `$event` stands for.
+/// Whether the clause before the meeting named at character `start` of a paragraph tells of a
+/// meeting past (`去年在塔什干峰会上`, lexicon `past_reference`): the meeting is only recalled, so
+/// a later `会议` is not it, and the relation stage does not take it as the meeting `$event`
+/// stands for.
 pub(crate) fn recalled_meeting(rules: &Rules, chars: &[char], start: usize) -> bool {
-    let Some(re) = rules.past_reference.as_ref() else {
-        return false;
-    };
-    let from = start.saturating_sub(APPOSITION_WINDOW);
-    let window: String = chars[from..start.min(chars.len())].iter().collect();
-    re.is_match(&window)
+    rules
+        .past_reference
+        .as_ref()
+        .is_some_and(|re| re.is_match(&window_before(chars, start)))
 }
 
-/// The most characters before a meeting's name that `apposition` reads.
+/// The text before a meeting's name that `apposition` and `past_reference` read.
+fn window_before(chars: &[char], start: usize) -> String {
+    let start = start.min(chars.len());
+    chars[start.saturating_sub(APPOSITION_WINDOW)..start]
+        .iter()
+        .collect()
+}
+
+/// The most characters before a meeting's name that `apposition` and `past_reference` read.
 const APPOSITION_WINDOW: usize = 40;
 
 /// A short name (`领袖会议`) that ends the name of a meeting named before (`亚太经济合作会议

@@ -10,7 +10,7 @@
 //!
 //! Invariant: relate does no I/O and cannot fail; every fact names its rule and sentence.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -1234,19 +1234,7 @@ pub fn resolve_document(
 /// its node takes the precise date, and the coarse start and end it gave are set aside. With two
 /// precise dates inside the coarse one, it is left as it is.
 fn refine_event_dates(facts: &mut Vec<Fact>, set_aside: &mut Vec<SetAside>) {
-    let mut dated: BTreeMap<String, BTreeSet<Point>> = BTreeMap::new();
-    for f in facts.iter() {
-        for n in [&f.subject, &f.object] {
-            if let Node::Text {
-                kind: Kind::Event,
-                label,
-                date: Some(d),
-            } = n
-            {
-                dated.entry(label.clone()).or_default().insert(*d);
-            }
-        }
-    }
+    let dated = event_dates(facts);
     let refined = |n: &Node| -> Option<Node> {
         let Node::Text {
             kind: Kind::Event,
@@ -1288,6 +1276,24 @@ fn refine_event_dates(facts: &mut Vec<Fact>, set_aside: &mut Vec<SetAside>) {
     }
     facts.sort();
     facts.dedup();
+}
+
+/// The dates each event label is given in `facts` (the date of a node `label@date`).
+pub(crate) fn event_dates(facts: &[Fact]) -> HashMap<String, BTreeSet<Point>> {
+    let mut out: HashMap<String, BTreeSet<Point>> = HashMap::new();
+    for f in facts {
+        for n in [&f.subject, &f.object] {
+            if let Node::Text {
+                kind: Kind::Event,
+                label,
+                date: Some(d),
+            } = n
+            {
+                out.entry(label.clone()).or_default().insert(*d);
+            }
+        }
+    }
+    out
 }
 
 /// A date line (`2019年11月3日于曼谷`) dates and places the text's adoption, and its signing only

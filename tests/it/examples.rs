@@ -38,21 +38,13 @@ fn rules_test_names_each_failing_rule_where_it_is_written() {
     assert!(ok.status.success(), "{}", stdout(&ok));
     assert!(stdout(&ok).ends_with("0 failed\n"), "{}", stdout(&ok));
 
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&root().join("rules"), dir.path());
-    let stances = dir.path().join("relations/4-stances.toml");
-    let text = fs::read_to_string(&stances).unwrap();
-    let broken = text.replacen(
-        r#"facts = ["中国 supports 联合国", "俄罗斯 supports 联合国"]"#,
-        r#"facts = ["中国 opposes 联合国", "俄罗斯 supports 联合国"]"#,
-        1,
-    );
-    assert_ne!(text, broken, "the example to break is in 4-stances.toml");
-    fs::write(&stances, broken).unwrap();
-    let out = accord(
-        &root(),
-        &["--rules", dir.path().to_str().unwrap(), "rules", "test"],
-    );
+    let out = rules_test_with("relations/4-stances.toml", |text| {
+        text.replacen(
+            r#"facts = ["中国 supports 联合国", "俄罗斯 supports 联合国"]"#,
+            r#"facts = ["中国 opposes 联合国", "俄罗斯 supports 联合国"]"#,
+            1,
+        )
+    });
     assert_eq!(out.status.code(), Some(1));
     let printed = stdout(&out);
     let line = printed
@@ -76,12 +68,8 @@ fn rules_test_names_each_failing_rule_where_it_is_written() {
 /// each named with the pattern's place.
 #[test]
 fn rules_test_holds_the_examples_of_patterns() {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&root().join("rules"), dir.path());
-    let names = dir.path().join("patterns/names.toml");
-    let text = fs::read_to_string(&names).unwrap();
-    let broken = text
-        .replacen(
+    let out = rules_test_with("patterns/names.toml", |text| {
+        text.replacen(
             r#"mentions = ["《莫斯科宣言》"]"#,
             r#"mentions = ["《莫斯科宣言》", "《杜尚别宣言》"]"#,
             1,
@@ -90,13 +78,8 @@ fn rules_test_holds_the_examples_of_patterns() {
             r#"counterexamples = ["双方签署了《》。"]"#,
             r#"counterexamples = ["双方签署了《》。", "各方欢迎《上海合作组织宪章》。"]"#,
             1,
-        );
-    assert_ne!(text, broken, "the examples to break are in names.toml");
-    fs::write(&names, broken).unwrap();
-    let out = accord(
-        &root(),
-        &["--rules", dir.path().to_str().unwrap(), "rules", "test"],
-    );
+        )
+    });
     assert_eq!(out.status.code(), Some(1));
     let printed = stdout(&out);
     for expected in [
@@ -111,21 +94,11 @@ fn rules_test_holds_the_examples_of_patterns() {
 /// A rule with no example fails `rules test`, named where it is written.
 #[test]
 fn rules_test_names_a_rule_with_no_example() {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&root().join("rules"), dir.path());
-    let names = dir.path().join("patterns/names.toml");
-    let text = fs::read_to_string(&names).unwrap();
     let line =
         r#"examples = [{ text = "会议通过了《莫斯科宣言》。", mentions = ["《莫斯科宣言》"] }]"#;
-    assert!(
-        text.contains(line),
-        "the example to take out is in names.toml"
-    );
-    fs::write(&names, text.replacen(&format!("{line}\n"), "", 1)).unwrap();
-    let out = accord(
-        &root(),
-        &["--rules", dir.path().to_str().unwrap(), "rules", "test"],
-    );
+    let out = rules_test_with("patterns/names.toml", |text| {
+        text.replacen(&format!("{line}\n"), "", 1)
+    });
     assert_eq!(out.status.code(), Some(1));
     let printed = stdout(&out);
     assert!(
@@ -136,6 +109,22 @@ fn rules_test_names_a_rule_with_no_example() {
         printed.contains("(1 without an example): 0 failed"),
         "{printed}"
     );
+}
+
+/// `accord rules test` over a copy of the shipped rules in which `file` (under `rules/`) is
+/// changed by `edit`, which must change it.
+fn rules_test_with(file: &str, edit: impl FnOnce(&str) -> String) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("rules"), dir.path());
+    let path = dir.path().join(file);
+    let text = fs::read_to_string(&path).unwrap();
+    let changed = edit(&text);
+    assert_ne!(text, changed, "what the test changes is in {file}");
+    fs::write(&path, changed).unwrap();
+    accord(
+        &root(),
+        &["--rules", dir.path().to_str().unwrap(), "rules", "test"],
+    )
 }
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
