@@ -197,10 +197,19 @@ pub struct Name {
 impl Name {
     /// A name written without `@date` names an event of any date: a case that is a document
     /// of its own rarely holds two meetings of one name.
+    /// A name that opens with its year (`2024年中非合作论坛峰会`) names the event of that label
+    /// dated in that year (`中非合作论坛峰会@2024-09-04`): the graph keeps the year as its date.
     fn matches(&self, rules: &Rules, written: &str) -> bool {
         let w = normal(rules, written);
+        let of_year = leading_year(&w);
         self.forms.iter().any(|f| {
-            *f == w || (!w.contains('@') && f.split_once('@').is_some_and(|(label, _)| label == w))
+            *f == w
+                || (!w.contains('@')
+                    && f.split_once('@').is_some_and(|(label, date)| {
+                        label == w
+                            || of_year
+                                .is_some_and(|(year, rest)| label == rest && date.starts_with(year))
+                    }))
         })
     }
 }
@@ -223,6 +232,13 @@ fn normal(rules: &Rules, s: &str) -> String {
         Some((label, date)) => format!("{}@{date}", key(label)),
         None => key(s),
     }
+}
+
+/// `("2024", "中非合作论坛峰会")` of `2024年中非合作论坛峰会`.
+fn leading_year(name: &str) -> Option<(&str, &str)> {
+    let (year, rest) = name.split_at_checked(4)?;
+    let rest = rest.strip_prefix('年')?;
+    (year.bytes().all(|b| b.is_ascii_digit()) && !rest.is_empty()).then_some((year, rest))
 }
 
 /// `2019`, `2019-06` or `2019-06-14`.

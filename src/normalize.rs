@@ -72,12 +72,17 @@ pub fn normalize_with(decoded: &str, regional: &Regional) -> Normalized {
     let mut text = String::with_capacity(decoded.len());
     let mut origin = Vec::with_capacity(chars.len() + 1);
     let wide_parens = paired_parens_in_chinese(&chars);
+    let wide_quotes = paired_quotes_in_chinese(&chars);
     for (i, &c) in chars.iter().enumerate() {
         let prev = i.checked_sub(1).map(|j| chars[j]);
         let next = chars.get(i + 1).copied();
         let out = match c {
             '(' if wide_parens.contains(&i) => Some('（'),
             ')' if wide_parens.contains(&i) => Some('）'),
+            '"' => match wide_quotes.binary_search_by_key(&i, |&(j, _)| j) {
+                Ok(k) => Some(wide_quotes[k].1),
+                Err(_) => Some(c),
+            },
             _ => repair(c, prev, next),
         };
         if let Some(out) = out {
@@ -153,6 +158,29 @@ fn paired_parens_in_chinese(chars: &[char]) -> Vec<usize> {
         }
     }
     out.sort_unstable();
+    out
+}
+
+/// The ASCII double quotes of pairs (on one line, taken in order) that hold Chinese text,
+/// with the curly quote each becomes: `加入"全球饥饿与贫困联盟"` reads like `加入“…”`, so
+/// names in quotes are the names the rules know; `"COVID-19"` in Latin text stays.
+fn paired_quotes_in_chinese(chars: &[char]) -> Vec<(usize, char)> {
+    let mut out = Vec::new();
+    let mut open: Option<usize> = None;
+    for (i, &c) in chars.iter().enumerate() {
+        match (c, open) {
+            ('\n', _) => open = None,
+            ('"', None) => open = Some(i),
+            ('"', Some(j)) => {
+                if chars[j + 1..i].iter().any(|&c| is_cjk(c)) {
+                    out.push((j, '“'));
+                    out.push((i, '”'));
+                }
+                open = None;
+            }
+            _ => {}
+        }
+    }
     out
 }
 
@@ -271,6 +299,12 @@ mod tests {
         check("(COVID-19) vaccine", "(COVID-19) vaccine");
         check("Hello, world", "Hello, world");
         check("成功!", "成功！");
+        check(
+            "加入\"全球饥饿与贫困联盟\",并",
+            "加入“全球饥饿与贫困联盟”，并",
+        );
+        check("the \"COVID-19\" vaccine", "the \"COVID-19\" vaccine");
+        check("\"一带一路\"\n倡议\"", "“一带一路”\n倡议\"");
     }
 
     #[test]

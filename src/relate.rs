@@ -1063,10 +1063,10 @@ fn no_antecedent(paragraph: usize, at: usize, what: String) -> crate::Loss {
     }
 }
 
-/// What a sentence announcing a plan still states.
 /// Punctuation that ends one clause and may open the next one's match.
 const CLAUSE_ENDS: &str = "，；：。";
 
+/// What a sentence announcing a plan still states.
 const KEPT_IN_PLANS: &[&str] = &["startDate", "endDate", "represents"];
 
 /// Characters before a match that `exclude` also sees.

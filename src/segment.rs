@@ -253,12 +253,19 @@ fn is_signature(line: &Line) -> bool {
             .all(|(ch, _)| is_cjk(*ch) || *ch == '·')
 }
 
+/// A short line without punctuation, but for a closing word in brackets (`…利雅得宣言（全文）`).
+/// A note that gives a date and a place (`（2024年6月10日，下诺夫哥罗德）`) is text the rules
+/// read.
 fn is_title(line: &Line) -> bool {
-    line.len() <= 60
-        && !line
-            .chars
-            .iter()
-            .any(|(c, _)| PUNCTUATION.contains(c) || TERMINALS.contains(c))
+    let chars: Vec<char> = line.chars.iter().map(|(c, _)| *c).collect();
+    let name = match (chars.last(), chars.iter().rposition(|&c| c == '（')) {
+        (Some('）'), Some(open)) if open > 0 && chars.len() - open <= 12 => &chars[..open],
+        _ => &chars[..],
+    };
+    let bare = |c: &char| !PUNCTUATION.contains(c) && !TERMINALS.contains(c);
+    let note = &chars[name.len()..];
+    let note_is_a_word = note.len() < 2 || note[1..note.len() - 1].iter().all(bare);
+    line.len() <= 60 && note_is_a_word && name.iter().all(bare)
 }
 
 fn is_heading(line: &Line, layout: &Layout) -> bool {
@@ -285,7 +292,11 @@ fn is_wrapped(lines: &[Line], width: Option<usize>) -> bool {
         .iter()
         .filter(|l| l.kind == LineKind::Text && l.len() >= long_line)
         .collect();
-    let open = long.iter().filter(|l| !l.ends_sentence()).count();
+    // A line that ends with a colon (`一致同意如下：`) ends its paragraph too.
+    let open = long
+        .iter()
+        .filter(|l| !l.ends_sentence() && !l.ends_with_colon())
+        .count();
     !long.is_empty() && open * 10 >= long.len() * 3
 }
 
@@ -455,6 +466,16 @@ mod tests {
         );
         assert_eq!(s.paragraphs[2].section.as_deref(), Some("经贸合作"));
         assert_eq!(s.paragraphs[0].section, None);
+    }
+
+    #[test]
+    fn declaration_title_with_a_note_and_a_preamble_ending_in_a_colon() {
+        let s = seg(
+            "首届中阿峰会利雅得宣言(全文)\n\n我们,中华人民共和国和阿拉伯国家联盟成员国领导人,于2022年12月9日在利雅得举行峰会,一致同意如下:\n\n三、阿方重申恪守一个中国原则,支持中方在台湾问题上的立场。\n\n五、双方对也门局势表示关切。\n",
+        );
+        assert_eq!(s.title.as_deref(), Some("首届中阿峰会利雅得宣言（全文）"));
+        let starts: Vec<&str> = s.paragraphs.iter().map(|p| &p.text[..6]).collect();
+        assert_eq!(starts, ["我们", "三、", "五、"]);
     }
 
     #[test]

@@ -236,3 +236,43 @@ fn facts_files_of_several_folders_get_a_total() {
     let one = stdout(&accord(&root(), &["eval", "tests/data/genre"]));
     assert!(!one.contains("\ntotal "), "{one}");
 }
+
+/// The correct, wrong and missed counts of the one `.facts` file `text` as `accord eval`
+/// reports them.
+fn counts_of(text: &str) -> [usize; 3] {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("one.facts"), text).unwrap();
+    let out = accord(tmp.path(), &["eval", "one.facts"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = stdout(&out);
+    let row = report
+        .lines()
+        .find(|l| l.starts_with("one.facts"))
+        .unwrap_or_else(|| panic!("{report}"));
+    let n: Vec<usize> = row
+        .split_whitespace()
+        .skip(1)
+        .take(3)
+        .map(|n| n.parse().unwrap())
+        .collect();
+    [n[0], n[1], n[2]]
+}
+
+#[test]
+fn a_name_opening_with_its_year_names_the_event_dated_in_that_year() {
+    let case = |name: &str| {
+        format!(
+            "@ 2024年中非合作论坛峰会4日至6日在北京举行。\ndate: 2024-09-05\n{name} heldIn 北京\n\
+             {name} startDate 2024-09-04\n{name} endDate 2024-09-06\n"
+        )
+    };
+    for (name, counts) in [
+        ("2024年中非合作论坛峰会", [3, 0, 0]),
+        ("中非合作论坛峰会", [3, 0, 0]),
+        ("中非合作论坛峰会@2024-09-04", [3, 0, 0]),
+        // Another year names another meeting of that name.
+        ("2023年中非合作论坛峰会", [0, 3, 3]),
+    ] {
+        assert_eq!(counts_of(&case(name)), counts, "{name}");
+    }
+}
