@@ -826,7 +826,10 @@ pub struct Abbreviation {
 /// Reads the abbreviation definitions that follow mentions.
 ///
 /// The definition becomes part of its mention, so that relation patterns read
-/// `<Organization>主任<Person>` in `…执行委员会（简称“执委会”）主任瑟索耶夫`.
+/// `<Organization>主任<Person>` in `…执行委员会（简称“执委会”）主任瑟索耶夫`. A definition that
+/// holds mentions of the defined thing's own type only (`中国与中亚五国首届元首峰会（中国—中亚峰会）`,
+/// the short name known to the gazetteer) is taken in whole, those mentions with it: they name the
+/// thing again. One with other mentions (`（南宁）`) stays apart.
 pub fn abbreviations(
     rules: &Rules,
     texts: &[&str],
@@ -835,37 +838,52 @@ pub fn abbreviations(
     let mut out = Vec::new();
     for (p, (text, ms)) in texts.iter().zip(mentions.iter_mut()).enumerate() {
         let chars: Vec<char> = text.chars().collect();
-        let starts: Vec<usize> = ms.iter().map(|m| m.start).collect();
-        for m in ms
-            .iter_mut()
-            .filter(|m| m.kind != Kind::Date && m.kind != Kind::Group)
-        {
+        let mut absorbed = Vec::new();
+        for i in 0..ms.len() {
+            let m = &ms[i];
+            if matches!(m.kind, Kind::Date | Kind::Group) {
+                continue;
+            }
             let after: String = chars[m.end..].iter().take(40).collect();
-            for re in &rules.abbreviations {
-                let Some(caps) = re.captures(&after) else {
-                    continue;
-                };
-                let end = m.end + after[..caps.get(0).unwrap().end()].chars().count();
-                if !starts.iter().any(|&s| s >= m.end && s < end) {
-                    m.end = end;
+            let Some(caps) = rules
+                .abbreviations
+                .iter()
+                .find_map(|re| re.captures(&after))
+            else {
+                continue;
+            };
+            let end = m.end + after[..caps.get(0).unwrap().end()].chars().count();
+            let inside: Vec<usize> = (0..ms.len())
+                .filter(|&j| ms[j].start >= m.end && ms[j].start < end)
+                .collect();
+            let restates = inside
+                .iter()
+                .all(|&j| ms[j].end <= end && ms[j].kind == m.kind);
+            if restates {
+                absorbed.extend(inside);
+                ms[i].end = end;
+            }
+            let m = &ms[i];
+            for g in ["a", "b"] {
+                if let Some(short) = caps.name(g).map(|x| x.as_str().to_string())
+                    && short.chars().count() >= 2
+                    && rules.lookup_surface(&short).is_none()
+                {
+                    out.push(Abbreviation {
+                        short,
+                        kind: m.kind,
+                        target: m.target.clone(),
+                        paragraph: p,
+                        end,
+                    });
                 }
-                for g in ["a", "b"] {
-                    if let Some(short) = caps.name(g).map(|x| x.as_str().to_string())
-                        && short.chars().count() >= 2
-                        && rules.lookup_surface(&short).is_none()
-                    {
-                        out.push(Abbreviation {
-                            short,
-                            kind: m.kind,
-                            target: m.target.clone(),
-                            paragraph: p,
-                            end,
-                        });
-                    }
-                }
-                break;
             }
         }
+        let mut j = 0;
+        ms.retain(|_| {
+            j += 1;
+            !absorbed.contains(&(j - 1))
+        });
     }
     out
 }
