@@ -166,8 +166,8 @@ pub(crate) const NEVER_MATCHES: &str = "this pattern can never match";
 pub(crate) const NEVER_MATCHES_HINT: &str =
     "every way through it needs something that matches nothing (an empty class or named list)";
 
-/// Checks the `{name}` references of a regex: each must be a fragment of the lexicon or
-/// `{offices}`, and a named list that is empty is worth a warning. False when one is unknown.
+/// Checks the `{name}` references of a regex: each must be a fragment of the lexicon,
+/// `{offices}` or `{mention}`, and a named list that is empty is worth a warning. False when one is unknown.
 pub(crate) fn check_words(
     source: &Spanned<String>,
     offices: &[String],
@@ -176,7 +176,9 @@ pub(crate) fn check_words(
 ) -> bool {
     let mut ok = true;
     for name in word_references(source.get_ref()) {
-        if name == "offices" {
+        if name == crate::rules::MENTION_CLASS {
+            // Placeholders in a class (`[^，。{mention}]`), not a list of words.
+        } else if name == "offices" {
             if offices.is_empty() {
                 d.warning(
                     source.span(),

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::fs;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use ferrous_opencc::OpenCC;
@@ -1594,7 +1595,8 @@ impl Builder {
                     "fragments of every file share one namespace: rename one",
                 );
             } else {
-                self.fragments.push((name, fragment.into_inner()));
+                self.fragments
+                    .push((name, mention_classes(fragment.get_ref())));
             }
         }
         for w in std::mem::take(&mut raw.group) {
@@ -1660,7 +1662,8 @@ impl Builder {
         if let Some(plan) = raw.plan_sentence.take() {
             self.plan_sentence = compile_regex(&plan, d);
         }
-        if let Some(gap) = raw.list_gap.take() {
+        if let Some(mut gap) = raw.list_gap.take() {
+            *gap.get_mut() = mention_classes(gap.get_ref());
             self.list_gap = compile_list_gap(&gap, d).then(|| gap.into_inner());
         }
         if let Some(gap) = raw.event_partner_gap.take() {
@@ -1967,8 +1970,41 @@ pub(crate) fn expand_words(
         return out.replace("{offices}", EMPTY_CLASS);
     }
     let alternation: Vec<String> = offices.iter().map(|o| regex::escape(o)).collect();
-    out.replace("{offices}", &format!("(?:{})", alternation.join("|")))
+    mention_classes(&out.replace("{offices}", &format!("(?:{})", alternation.join("|"))))
 }
+
+/// Replaces, inside character classes, `{mention}` with the placeholders of every mention and
+/// `{mention:Person|Group}` with those of mentions of these types: `[^，。；{mention}]` is any
+/// character of the clause that is no mention. A type the code does not know is left as
+/// written, for the slot parser to name.
+pub(crate) fn mention_classes(pattern: &str) -> String {
+    static MENTION: OnceLock<Regex> = OnceLock::new();
+    let re = MENTION.get_or_init(|| Regex::new(r"\{mention(?::([A-Za-z|]+))?\}").expect("regex"));
+    re.replace_all(pattern, |caps: &regex::Captures| {
+        let Some(types) = caps.get(1) else {
+            return format!(
+                "\\x{{{:X}}}-\\x{{{:X}}}",
+                Kind::State.placeholder() as u32,
+                PLACEHOLDER_LAST
+            );
+        };
+        let kinds: Option<Vec<Kind>> = types.as_str().split('|').map(Kind::parse).collect();
+        match kinds {
+            Some(kinds) => kinds
+                .iter()
+                .map(|k| format!("\\x{{{:X}}}", k.placeholder() as u32))
+                .collect(),
+            None => caps[0].to_string(),
+        }
+    })
+    .into_owned()
+}
+
+/// The last character the placeholders of mentions may use (the private-use area's end).
+const PLACEHOLDER_LAST: u32 = 0xF8FF;
+
+/// The name of the mention class in rule regexes (`{mention}`, `{mention:Person}`).
+pub(crate) const MENTION_CLASS: &str = "mention";
 
 /// The words relation patterns may refer to.
 pub struct Lexicon<'a> {

@@ -663,3 +663,81 @@ rules/base.toml:10:28: warning: English label "Beijing" is already the label of 
 "#,
     );
 }
+
+/// Runs `accord --rules rules rules test` over `BASE` and `extra`; true when every example
+/// and counterexample holds (`BASE`'s patterns have none, which the summary reports apart).
+fn rules_test_passes(extra: &str) -> bool {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("rules");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("base.toml"), BASE).unwrap();
+    fs::write(dir.join("extra.toml"), extra).unwrap();
+    let out = accord(tmp.path(), &["--rules", "rules", "rules", "test"]);
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    stdout(&out).trim_end().ends_with(": 0 failed")
+}
+
+#[test]
+fn mention_classes_stand_for_the_mentions_of_their_types() {
+    // Between the person and the verb, no mention (`{mention}`) or no state (`{mention:State}`):
+    // 会见中国代表后 holds a state, so the counterexample gives nothing; a class of events only
+    // lets it through.
+    let rule = |class: &str| {
+        format!(
+            r#"
+[[entity]]
+id = "rus"
+type = "State"
+labels = {{ zh = "俄罗斯" }}
+
+[[relation]]
+id = "r"
+pattern = '{{s:Person}}[^，。{class}]{{0,8}}支持{{o:State}}'
+facts = ["s supports o"]
+examples = [{{ text = "习近平表示坚定支持俄罗斯。", facts = ["习近平 supports 俄罗斯"] }}]
+counterexamples = ["习近平会见中国代表后支持俄罗斯。"]
+"#
+        )
+    };
+    for (class, holds) in [
+        ("{mention}", true),
+        ("{mention:State}", true),
+        ("{mention:Organization|State}", true),
+        ("{mention:Event}", false),
+        ("", false),
+    ] {
+        assert_eq!(rules_test_passes(&rule(class)), holds, "{class}");
+    }
+}
+
+#[test]
+fn shipped_rules_name_mentions_by_class_not_by_private_use_character() {
+    for file in rule_files(&root().join("rules")) {
+        let text = fs::read_to_string(&file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let private =
+                line.contains("\\x{E0") || line.contains("\\x{F8") || line.contains("\\u{E0");
+            let raw = line.chars().any(|c| ('\u{E000}'..='\u{F8FF}').contains(&c));
+            assert!(
+                !private && !raw,
+                "{}:{}: write {{mention}} or {{mention:Type}}: {line}",
+                file.display(),
+                n + 1
+            );
+        }
+    }
+}
+
+/// The `.toml` files under `dir`.
+fn rule_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(rule_files(&path));
+        } else if path.extension().is_some_and(|e| e == "toml") {
+            out.push(path);
+        }
+    }
+    out
+}
