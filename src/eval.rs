@@ -824,6 +824,9 @@ pub struct RuleTests {
     pub failures: Vec<RuleFailure>,
     /// Rules with no example (`file:line`, id): nothing shows what they are for or holds them.
     pub without_example: Vec<(String, String)>,
+    /// Relation rules that match none of their own examples (`file:line`, id): the examples
+    /// hold by other rules, and nothing shows this rule still works.
+    pub never_fire: Vec<(String, String)>,
 }
 
 /// Runs every relation rule's examples (each text, extracted as a document of its own, gives
@@ -836,9 +839,11 @@ pub fn test_rules(rules: &Rules) -> Result<RuleTests, String> {
         if r.examples.is_empty() {
             out.without_example.push((r.place.clone(), r.id.clone()));
         }
+        let mut fired = false;
         for ex in &r.examples {
             out.examples += 1;
-            let (x, found) = run_text(rules, &ex.text)?;
+            let (x, found) = run_text(rules, &ex.text, true)?;
+            fired |= x.trace.iter().any(|s| s.fired.contains(&r.id));
             // The example is the whole document: compare in the clean text, as a case.
             let clean = clean_text(&x);
             let case = example_case(&clean, &ex.facts)
@@ -859,9 +864,12 @@ pub fn test_rules(rules: &Rules) -> Result<RuleTests, String> {
                 });
             }
         }
+        if !fired && !r.examples.is_empty() {
+            out.never_fire.push((r.place.clone(), r.id.clone()));
+        }
         for text in &r.counterexamples {
             out.counterexamples += 1;
-            let (_, found) = run_text(rules, text)?;
+            let (_, found) = run_text(rules, text, false)?;
             let gave: Vec<String> = found.iter().filter(|f| f.rule == r.id).map(show).collect();
             if !gave.is_empty() {
                 out.failures.push(RuleFailure {
@@ -901,7 +909,7 @@ fn test_pattern(rules: &Rules, p: &Pattern, out: &mut RuleTests) -> Result<(), S
             "example" => out.examples += 1,
             _ => out.counterexamples += 1,
         }
-        let (x, _) = run_text(rules, text)?;
+        let (x, _) = run_text(rules, text, false)?;
         let mut found = mentions_of(&x, &p.id);
         found.sort();
         let mut listed = listed.to_vec();
@@ -959,9 +967,15 @@ fn clean_text(x: &Extraction) -> String {
         .collect()
 }
 
-fn run_text(rules: &Rules, text: &str) -> Result<(Extraction, Vec<Found>), String> {
+/// `traced`: keep which rules matched each sentence (`Extraction::trace`).
+fn run_text(rules: &Rules, text: &str, traced: bool) -> Result<(Extraction, Vec<Found>), String> {
     let doc = read::decode("example", "example", text.as_bytes()).map_err(|e| e.to_string())?;
-    Ok(run_document(rules, doc))
+    if !traced {
+        return Ok(run_document(rules, doc));
+    }
+    let x = crate::extract_traced(rules, doc);
+    let found = found_facts(rules, &x.graph(rules));
+    Ok((x, found))
 }
 
 /// The case an example stands for: its text, the facts it lists.

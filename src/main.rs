@@ -550,6 +550,9 @@ fn rules_test(rules: &Rules) -> Result<ExitCode> {
     for (place, rule) in &report.without_example {
         writeln!(out, "{place}: rule {rule} has no example")?;
     }
+    for (place, rule) in &report.never_fire {
+        writeln!(out, "{place}: rule {rule} matches none of its own examples")?;
+    }
     writeln!(
         out,
         "{} examples, {} counterexamples of {} relation and {} pattern rules ({} without an \

@@ -167,3 +167,26 @@ fn replacing_rules_that_cross_clauses_narrow_what_they_fold() {
         "replacing rules that may fold several clauses without a `span` group: {offenders:?}"
     );
 }
+
+#[test]
+fn rules_test_lists_a_rule_that_matches_none_of_its_own_examples() {
+    // A second rule whose example holds only by the first one: listed, and no failure.
+    let copy = r#"
+[[relation]]
+id = "stance-condemns-before-copy"
+pattern = '对{object:Event}(?:予以|表示)(?:最)?(?:强烈|严厉)?谴责并声讨'
+facts = ["$topic condemns object"]
+examples = [{ text = "成员国对喀布尔机场恐怖袭击事件予以强烈谴责。", facts = ["成员国 condemns 喀布尔机场恐怖袭击事件"] }]
+"#;
+    let out = rules_test_with("relations/4-stances.toml", |text| format!("{text}{copy}"));
+    let printed = stdout(&out);
+    assert!(
+        printed.contains(": rule stance-condemns-before-copy matches none of its own examples\n"),
+        "{printed}"
+    );
+    assert!(
+        !printed.contains("rule stance-condemns-before matches none"),
+        "{printed}"
+    );
+    assert!(printed.trim_end().ends_with(": 0 failed"), "{printed}");
+}
