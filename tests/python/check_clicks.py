@@ -30,7 +30,9 @@ ROOT = Path(__file__).resolve().parents[2]
 BRI_STATES = ["哈萨克斯坦", "吉尔吉斯斯坦", "巴基斯坦", "俄罗斯", "塔吉克斯坦", "乌兹别克斯坦"]
 GREEN_BELT = "上合组织绿色之带纲要"
 def pick_example(page: Page, words: str) -> None:
-    """Selects the example query whose name holds `words`, then clicks Run."""
+    """Selects the example query whose name holds `words`, then clicks Run. The list is
+    filled from `/examples.json` after the page loads: wait for it."""
+    page.wait_for_function("() => document.querySelectorAll('#examples option').length > 1")
     options = page.locator("#examples option").all_inner_texts()
     name = next((o for o in options if words in o), None)
     if name is None:
