@@ -10,7 +10,7 @@
 //!
 //! Invariant: relate does no I/O and cannot fail; every fact names its rule and sentence.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -1155,18 +1155,8 @@ fn clean_label(text: &str) -> String {
 /// Gives every undated mention of a text event the dates the same sentence gives it, so a
 /// stance (`积极评价…青委会例行会议成果`) reaches the dated event node.
 fn propagate_event_dates(found: Vec<RawFact>) -> Vec<RawFact> {
-    let mut dates: BTreeMap<String, BTreeSet<Point>> = BTreeMap::new();
+    let mut dates = dates_of_events(found.iter().flat_map(|(s, _, o, ..)| [s, o]));
     for (s, p, o, ..) in &found {
-        for n in [s, o] {
-            if let Node::Text {
-                kind: Kind::Event,
-                label,
-                date: Some(d),
-            } = n
-            {
-                dates.entry(label.clone()).or_default().insert(*d);
-            }
-        }
         if let (
             Node::Text {
                 kind: Kind::Event,
@@ -1280,17 +1270,20 @@ fn refine_event_dates(facts: &mut Vec<Fact>, set_aside: &mut Vec<SetAside>) {
 
 /// The dates each event label is given in `facts` (the date of a node `label@date`).
 pub(crate) fn event_dates(facts: &[Fact]) -> HashMap<String, BTreeSet<Point>> {
+    dates_of_events(facts.iter().flat_map(|f| [&f.subject, &f.object]))
+}
+
+/// The dates each event label is given among `nodes` (the date of a node `label@date`).
+fn dates_of_events<'a>(nodes: impl Iterator<Item = &'a Node>) -> HashMap<String, BTreeSet<Point>> {
     let mut out: HashMap<String, BTreeSet<Point>> = HashMap::new();
-    for f in facts {
-        for n in [&f.subject, &f.object] {
-            if let Node::Text {
-                kind: Kind::Event,
-                label,
-                date: Some(d),
-            } = n
-            {
-                out.entry(label.clone()).or_default().insert(*d);
-            }
+    for n in nodes {
+        if let Node::Text {
+            kind: Kind::Event,
+            label,
+            date: Some(d),
+        } = n
+        {
+            out.entry(label.clone()).or_default().insert(*d);
         }
     }
     out
