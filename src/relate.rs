@@ -87,6 +87,9 @@ pub struct Context {
     /// Leaders named so far with the state each represents, latest last, one per state
     /// (`$leaders`).
     pub leaders: Vec<(Node, Node)>,
+    /// Persons the rules found in earlier sentences (`巴林国王哈迈德`), by their names as
+    /// written: a later sentence may name them alone (`哈迈德国王表示`).
+    pub persons: Vec<(Vec<char>, Node)>,
     /// Words that point back to nothing, met so far (`accord explain` lists them, `extract`
     /// counts them).
     pub losses: Vec<crate::Loss>,
@@ -109,6 +112,24 @@ fn note_leaders(rules: &Rules, leaders: &mut Vec<(Node, Node)>, found: &[RawFact
         {
             leaders.retain(|(_, s)| s != state);
             leaders.push((person.clone(), state.clone()));
+        }
+    }
+}
+
+/// Notes the persons a sentence's rules found (not the gazetteer's, which recognition names
+/// everywhere) by their names of two characters or more.
+fn note_persons(persons: &mut Vec<(Vec<char>, Node)>, found: &[RawFact]) {
+    for node in found.iter().flat_map(|(s, _, o, ..)| [s, o]) {
+        if let Node::Text {
+            kind: Kind::Person,
+            label,
+            ..
+        } = node
+        {
+            let name: Vec<char> = label.chars().collect();
+            if name.len() >= 2 && !persons.iter().any(|(n, _)| *n == name) {
+                persons.push((name, node.clone()));
+            }
         }
     }
 }
@@ -256,6 +277,7 @@ pub fn relate(
             last_event.clone(),
         );
         sentence.leaders = last_two(&context.leaders);
+        sentence.recall_persons(&context.persons);
         let mut found = Vec::new();
         let mut trail = Trail::default();
         for rule in rules.relations.iter().filter(|r| r.scope == scope) {
@@ -306,6 +328,7 @@ pub fn relate(
             *inherited = subject;
         }
         note_leaders(rules, &mut context.leaders, &found);
+        note_persons(&mut context.persons, &found);
         note_office_leaders(rules, &mut context.leaders, &sentence);
         // A meeting only referred to (`落实新德里峰会共识`) is not the meeting the text goes on
         // about: `$event` moves to the last meeting that takes part in a fact of the sentence.
@@ -558,6 +581,76 @@ impl<'a> Sentence<'a> {
         };
         s.encode();
         s
+    }
+
+    /// Names persons the rules found in earlier sentences where the sentence writes their
+    /// names alone. A name inside a longer mention (`穆罕默德` of a gazetteer's
+    /// `穆罕默德·本·萨勒曼`) or joined to another name (`·`) is not the person; a gazetteer
+    /// mention that starts inside the name and runs past it (`德国` of `哈迈德国王`) is read
+    /// wrong and gives way, its last characters becoming text again.
+    fn recall_persons(&mut self, persons: &[(Vec<char>, Node)]) {
+        let mut changed = false;
+        for (name, node) in persons {
+            let mut from = 0;
+            while let Some((token, start)) = self.find_name(name, from) {
+                from = token + 1;
+                changed |= self.name_person(token, start..start + name.len(), node);
+            }
+        }
+        if changed {
+            self.encode();
+        }
+    }
+
+    /// The first token at or after `from` that is a character where `name` is written, and
+    /// that character's place.
+    fn find_name(&self, name: &[char], from: usize) -> Option<(usize, usize)> {
+        let joined = |c: Option<&char>| c.is_some_and(|c| "·•‧・".contains(*c));
+        (from..self.tokens.len()).find_map(|t| {
+            let Token::Char(_, start) = self.tokens[t] else {
+                return None;
+            };
+            let end = start + name.len();
+            (end <= self.chars.len()
+                && self.chars[start..end] == *name
+                && !joined(start.checked_sub(1).and_then(|p| self.chars.get(p)))
+                && !joined(self.chars.get(end)))
+            .then_some((t, start))
+        })
+    }
+
+    /// Makes the characters of `span`, from token `at` on, one mention of the person. False
+    /// when a mention that begins inside the span cannot give way (not a gazetteer place).
+    fn name_person(&mut self, at: usize, span: Range<usize>, node: &Node) -> bool {
+        let mut end = at;
+        let mut rest = Vec::new();
+        while end < self.tokens.len() {
+            match self.tokens[end] {
+                Token::Char(_, p) if p < span.end => end += 1,
+                Token::Mention(i) if self.locals[i].span.start < span.end => {
+                    let local = &self.locals[i];
+                    let place = matches!(local.kind, Kind::State | Kind::City)
+                        && local.nodes.iter().all(|n| matches!(n, Node::Entity(_)));
+                    if local.span.end > span.end && !place {
+                        return false;
+                    }
+                    rest = (span.end..local.span.end.max(span.end))
+                        .map(|p| Token::Char(self.chars[p], p))
+                        .collect();
+                    end += 1;
+                }
+                _ => break,
+            }
+        }
+        self.locals.push(Local {
+            kind: Kind::Person,
+            nodes: vec![node.clone()],
+            span,
+        });
+        let id = self.locals.len() - 1;
+        self.tokens
+            .splice(at..end, std::iter::once(Token::Mention(id)).chain(rest));
+        true
     }
 
     /// The meetings of the sentence but those it only recalls (`去年举行的东亚峰会`): the ones
