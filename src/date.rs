@@ -124,6 +124,8 @@ pub struct RawDate {
     /// `当天`, `同日` (0), `前一天` (−1), `次日` (1): days from the date written before, else
     /// from the document's day.
     from_previous: Option<i64>,
+    /// Months from the document's month (`本月` 0, `上月` −1, `下月` 1).
+    month_offset: Option<i32>,
 }
 
 /// Years the text names relative to the document or to the date before (`今年`, `同年`).
@@ -154,7 +156,8 @@ impl RawDate {
     /// numerals), `cm cd cm2 cd2` (months and days in Chinese numerals), `ty` (this year), `ly`
     /// (last year), `ny` (next year), `sy` (the same year as the date before), `td` (today),
     /// `yd` (yesterday), `nd` (tomorrow), `sd` (the same day as the date before), `pd` (the day
-    /// before it), `xd` (the day after it).
+    /// before it), `xd` (the day after it), `tm` (this month), `lm` (last month), `nm` (next
+    /// month).
     pub fn from_captures(caps: &Captures, numerals: &HashMap<char, u32>) -> RawDate {
         let num = |name: &str| caps.name(name).and_then(|m| m.as_str().parse::<u32>().ok());
         let cyear = |name: &str| {
@@ -192,6 +195,10 @@ impl RawDate {
                 .into_iter()
                 .find(|(g, _)| caps.name(g).is_some())
                 .map(|(_, o)| o),
+            month_offset: [("tm", 0), ("lm", -1), ("nm", 1)]
+                .into_iter()
+                .find(|(g, _)| caps.name(g).is_some())
+                .map(|(_, o)| o),
         }
     }
 
@@ -212,6 +219,15 @@ impl RawDate {
         let doc = ctx.document.or(ctx.previous);
         let near = ctx.previous.or(ctx.document);
         let (year, month) = match (self.year, self.relative, self.month) {
+            // `本月26日`, `上月`: the document's month moved; no other date is read against.
+            _ if self.month_offset.is_some() => {
+                let d = ctx.document?;
+                let months = d.year * 12 + d.month? as i32 - 1 + self.month_offset?;
+                (
+                    months.div_euclid(12),
+                    Some(months.rem_euclid(12) as u32 + 1),
+                )
+            }
             (Some(y), _, m) => (y, m),
             (None, Relative::ThisYear, m) => (ctx.document?.year, m),
             (None, Relative::LastYear, m) => (ctx.document?.year - 1, m),
@@ -578,6 +594,21 @@ mod tests {
             ("今年3月", "2020-11-07", &["今年3月=2020-03"]),
             ("去年10月", "2020-11-07", &["去年10月=2019-10"]),
             ("明年7月1日", "2020-11-07", &["明年7月1日=2021-07-01"]),
+            // Days of the document's month, or of the month before or after it.
+            (
+                "本月26日正式成为成员国",
+                "2025-10-28",
+                &["本月26日=2025-10-26"],
+            ),
+            ("上月28日", "2025-01-10", &["上月28日=2024-12-28"]),
+            ("下月一日", "2023-11-23", &["下月一日=2023-12-01"]),
+            ("下个月", "2023-12-05", &["下个月=2024-01"]),
+            (
+                "上月20日至22日",
+                "2024-03-01",
+                &["上月20日至22日=2024-02-20/2024-02-22"],
+            ),
+            ("上月30日", "2024-03-01", &[]),
             (
                 "今年11月18日至19日",
                 "2024-12-20",
