@@ -26,6 +26,10 @@ use crate::rules::{
 };
 use crate::segment::{Paragraph, ParagraphKind};
 
+/// Predicates whose event is only spoken of: a meeting proposed is not the one the text goes
+/// on about (`$event`).
+const MENTIONED_ONLY: [&str; 1] = ["proposed"];
+
 /// One end of a fact.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Node {
@@ -339,8 +343,10 @@ pub fn relate(
             if matches!(&e, Node::Text { label, .. } if rules.is_talks(label)) {
                 return None;
             }
+            // A meeting only proposed (`中方倡议召开第二届…峰会`) is yet to be held.
             found
                 .iter()
+                .filter(|(_, p, ..)| !MENTIONED_ONLY.contains(&p.as_str()))
                 .flat_map(|(s, _, o, ..)| [s, o])
                 .filter(|n| same_event(n, &e))
                 .max_by_key(|n| matches!(n, Node::Text { date: Some(_), .. }))
