@@ -638,6 +638,9 @@ struct RawFile {
     list_item_prefixes: Vec<String>,
     #[serde(default)]
     blockers: Vec<Spanned<String>>,
+    /// Venues named without their city (`人民大会堂` → `beijing`): each names the city it is in.
+    #[serde(default)]
+    venues: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     abbreviation: Vec<RawAbbreviation>,
     #[serde(default)]
@@ -924,6 +927,7 @@ struct Builder {
     regional: Vec<(String, String)>,
     parties: Parties,
     pending_initials: Vec<(char, Vec<Spanned<String>>, Site)>,
+    pending_venues: Vec<(String, Spanned<String>, Site)>,
     group_label: String,
     participants_label: String,
     relations: Vec<Relation>,
@@ -1109,6 +1113,7 @@ pub fn load(files: Vec<(String, String)>) -> (Option<Rules>, Vec<Diagnostic>) {
     }
     b.resolve_groups(&mut errors);
     b.resolve_initials(&mut errors);
+    b.resolve_venues(&mut errors);
     b.resolve_countries(&mut errors);
     b.resolve_english(&mut errors);
     for (text, site) in std::mem::take(&mut b.pending_blockers) {
@@ -1548,6 +1553,24 @@ impl Builder {
         }
     }
 
+    /// A venue is a surface of its city, though no label of it: where a meeting in the venue is
+    /// held (`在人民大会堂举行` → 北京), not another name the city goes by.
+    fn resolve_venues(&mut self, out: &mut Vec<Diagnostic>) {
+        for (venue, city, site) in std::mem::take(&mut self.pending_venues) {
+            match self.by_key.get(city.get_ref()) {
+                Some(&i) if self.entities[i].kind == Kind::City => {
+                    self.add_surface(&venue, Surface::Entity(i), out, &site);
+                }
+                _ => site.push(
+                    out,
+                    Severity::Error,
+                    format_args!("venue {venue:?}: no city with id {:?}", city.get_ref()),
+                    "give the id of a City entity (`beijing`)",
+                ),
+            }
+        }
+    }
+
     fn resolve_groups(&mut self, out: &mut Vec<Diagnostic>) {
         for (zh, of, site) in std::mem::take(&mut self.pending_groups) {
             let of = match of.as_deref() {
@@ -1598,6 +1621,10 @@ impl Builder {
                 self.fragments
                     .push((name, mention_classes(fragment.get_ref())));
             }
+        }
+        for (venue, city) in std::mem::take(&mut raw.venues) {
+            let site = d.site(city.span());
+            self.pending_venues.push((venue, city, site));
         }
         for w in std::mem::take(&mut raw.group) {
             let site = d.site(w.zh.span());

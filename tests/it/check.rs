@@ -326,6 +326,27 @@ rules/cities.toml:12:11: error: country "beijing" of entity "haidian" is a City,
 }
 
 #[test]
+fn a_venue_names_a_city() {
+    check(
+        &[(
+            "venues.toml",
+            r#"
+[venues]
+"人民大会堂" = "beijing"
+"钓鱼台国宾馆" = "chn"
+"克里姆林宫" = "moscow"
+"#,
+        )],
+        1,
+        r#"
+rules/venues.toml:4:12: error: venue "钓鱼台国宾馆": no city with id "chn"
+rules/venues.toml:5:11: error: venue "克里姆林宫": no city with id "moscow"
+2 errors, 0 warnings in 2 files
+"#,
+    );
+}
+
+#[test]
 fn slots_roles_and_groups_that_name_nothing() {
     check(
         &[(
