@@ -149,6 +149,8 @@ pub struct Context {
     /// The end of the date written before: a bare day before the start day of a range that
     /// crosses a month falls in the range's last month (`10月31日至11月1日…会议1日通过`).
     pub previous_end: Option<Point>,
+    /// The last date of the paragraphs before, for `当天` with no date before it in its own.
+    pub earlier: Option<Point>,
 }
 
 impl RawDate {
@@ -210,7 +212,7 @@ impl RawDate {
             return self.resolve_day_offset(offset, ctx.document?);
         }
         if let Some(offset) = self.from_previous {
-            let day = [ctx.previous, ctx.document]
+            let day = [ctx.previous, ctx.earlier, ctx.document]
                 .into_iter()
                 .flatten()
                 .find(|p| p.day.is_some())?;
@@ -388,6 +390,7 @@ mod tests {
             }),
             previous: None,
             previous_end: None,
+            earlier: None,
         };
         let got = RawDate::from_captures(&caps, &numerals())
             .resolve(ctx)

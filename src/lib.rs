@@ -170,11 +170,13 @@ fn run(rules: &Rules, document: Document, trace: bool) -> Extraction {
         .date
         .map(DateValue::day)
         .or_else(|| document_date(rules, &segmented));
-    let mut mentions: Vec<Vec<Mention>> = segmented
-        .paragraphs
-        .iter()
-        .map(|p| recognize::recognize(rules, &p.text, date.map(|d| d.start)))
-        .collect();
+    let mut earlier = None;
+    let mut mentions: Vec<Vec<Mention>> = Vec::with_capacity(segmented.paragraphs.len());
+    for p in &segmented.paragraphs {
+        let ms = recognize::recognize_after(rules, &p.text, date.map(|d| d.start), earlier);
+        earlier = last_day(&ms).or(earlier);
+        mentions.push(ms);
+    }
     let texts: Vec<&str> = segmented
         .paragraphs
         .iter()
@@ -219,6 +221,14 @@ fn run(rules: &Rules, document: Document, trace: bool) -> Extraction {
         set_aside: context.set_aside,
         trace: context.trace.unwrap_or_default(),
     }
+}
+
+/// The start of the last date of a paragraph that names a day.
+fn last_day(mentions: &[Mention]) -> Option<crate::date::Point> {
+    mentions.iter().rev().find_map(|m| match &m.target {
+        recognize::Target::Date(d) if d.start.day.is_some() => Some(d.start),
+        _ => None,
+    })
 }
 
 /// Dates a date pattern found that are no mention and lost to no other mention: recognition

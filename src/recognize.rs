@@ -63,6 +63,18 @@ struct Candidate {
 /// Mentions of one paragraph, sorted by start. `document` is the document's date, for dates
 /// written without a year (`6月13日`, `今年`).
 pub fn recognize(rules: &Rules, text: &str, document: Option<Point>) -> Vec<Mention> {
+    recognize_after(rules, text, document, None)
+}
+
+/// `recognize`, for a paragraph after others: `earlier` is the last date they wrote, the day a
+/// paragraph's `当天` (`同日`, `次日`) counts from when the paragraph writes no date before it
+/// (`会议昨(1)日举行。` … `当天上午举行的…会议`).
+pub fn recognize_after(
+    rules: &Rules,
+    text: &str,
+    document: Option<Point>,
+    earlier: Option<Point>,
+) -> Vec<Mention> {
     let chars = CharIndex::new(text);
     let mut candidates = gazetteer(rules, text, &chars);
     let names: Vec<(usize, usize)> = candidates
@@ -81,7 +93,7 @@ pub fn recognize(rules: &Rules, text: &str, document: Option<Point>) -> Vec<Ment
     mark_sides(rules, &mut mentions, &letters);
     join_owner_to_event(rules, &mut mentions, &letters);
     absorb_quotes(&mut mentions, &letters);
-    resolve_dates(&mut mentions, document);
+    resolve_dates(&mut mentions, document, earlier);
     mentions
 }
 
@@ -536,7 +548,7 @@ fn absorb_quotes(mentions: &mut [Mention], chars: &[char]) {
 
 /// Reads each date against the document's date and the date before it; a date that cannot be
 /// read (no year known, impossible day) is no mention.
-fn resolve_dates(mentions: &mut Vec<Mention>, document: Option<Point>) {
+fn resolve_dates(mentions: &mut Vec<Mention>, document: Option<Point>, earlier: Option<Point>) {
     let mut previous = None;
     let mut previous_end = None;
     mentions.retain_mut(|m| {
@@ -547,6 +559,7 @@ fn resolve_dates(mentions: &mut Vec<Mention>, document: Option<Point>) {
             document,
             previous,
             previous_end,
+            earlier,
         };
         match raw.resolve(context) {
             Some(d) => {
