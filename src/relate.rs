@@ -138,8 +138,8 @@ fn note_persons(persons: &mut Vec<(Vec<char>, Node)>, found: &[RawFact]) {
     }
 }
 
-/// Notes the known persons a sentence names after a leader's office and no state
-/// (`国家主席习近平`): the gazetteer's `country` is the state they lead. `represents` still
+/// Notes the known persons a sentence names with a leader's office and no state
+/// (`国家主席习近平`, `习近平主席`): the gazetteer's `country` is the state they lead. `represents` still
 /// needs the state written; `$leaders` (`两国元首`) only needs to know whose.
 fn note_office_leaders(rules: &Rules, leaders: &mut Vec<(Node, Node)>, sentence: &Sentence) {
     let Some(offices) = &rules.leader_offices else {
@@ -159,9 +159,17 @@ fn note_office_leaders(rules: &Rules, leaders: &mut Vec<(Node, Node)>, sentence:
             continue;
         };
         let written: String = sentence.chars[local.span.clone()].iter().collect();
+        // The office before the name (`国家主席习近平`) or after it (`习近平主席`).
         let office = std::iter::once(&entity.zh)
             .chain(&entity.aliases)
-            .find_map(|name| written.strip_suffix(name.as_str()));
+            .flat_map(|name| {
+                [
+                    written.strip_suffix(name.as_str()),
+                    written.strip_prefix(name.as_str()),
+                ]
+            })
+            .flatten()
+            .find(|o| !o.is_empty());
         if office.is_some_and(|o| offices.is_match(o)) {
             let state = Node::Entity(state);
             leaders.retain(|(_, s)| *s != state);
@@ -294,6 +302,20 @@ pub fn relate(
             .filter(|(_, p, ..)| p == "represents")
             .map(|(s, _, o, ..)| (s.clone(), o.clone()))
             .collect();
+        // Leaders the person rules just read count for the rest of the sentence
+        // (`…同托卡耶夫总统举行会谈，两国元首签署《…》`), for states with none named before: a
+        // premier later in the sentence (`两国元首举行会谈，国务院总理李克强会见…`) does not
+        // take the place of the president named before it.
+        let mut fresh = Vec::new();
+        note_leaders(rules, &mut fresh, &found);
+        note_office_leaders(rules, &mut fresh, &sentence);
+        let mut leaders = context.leaders.clone();
+        for (person, state) in fresh {
+            if !leaders.iter().any(|(_, s)| *s == state) {
+                leaders.push((person, state));
+            }
+        }
+        sentence.leaders = last_two(&leaders);
         let can_match = triggers(rules).can_match(&sentence.encoded);
         for (_, rule) in rules
             .relations
