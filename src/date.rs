@@ -153,6 +153,14 @@ pub struct Context {
     pub earlier: Option<Point>,
 }
 
+/// The value of the first group of `table` that took part in the match (`ty` → this year).
+fn first_group<T: Copy>(caps: &Captures, table: &[(&str, T)]) -> Option<T> {
+    table
+        .iter()
+        .find(|(g, _)| caps.name(g).is_some())
+        .map(|&(_, v)| v)
+}
+
 impl RawDate {
     /// Reads the named groups: `y m d` (start), `y2 m2 d2` (end), `cy cy2` (years in Chinese
     /// numerals), `cm cd cm2 cd2` (months and days in Chinese numerals), `ty` (this year), `ly`
@@ -166,24 +174,21 @@ impl RawDate {
             caps.name(name)
                 .and_then(|m| chinese_year(m.as_str(), numerals))
         };
-        let relative = [
-            ("ty", Relative::ThisYear),
-            ("ly", Relative::LastYear),
-            ("ny", Relative::NextYear),
-            ("sy", Relative::SameYear),
-        ]
-        .into_iter()
-        .find(|(g, _)| caps.name(g).is_some())
-        .map_or(Relative::None, |(_, r)| r);
+        let relative = first_group(
+            caps,
+            &[
+                ("ty", Relative::ThisYear),
+                ("ly", Relative::LastYear),
+                ("ny", Relative::NextYear),
+                ("sy", Relative::SameYear),
+            ],
+        )
+        .unwrap_or(Relative::None);
         // `cm`, `cd`: a month or day in Chinese numerals (十二月, 二十六日).
         let small = |name: &str| {
             caps.name(name)
                 .and_then(|m| chinese_number(m.as_str(), numerals))
         };
-        let day_offset = [("td", 0), ("yd", -1), ("nd", 1)]
-            .into_iter()
-            .find(|(g, _)| caps.name(g).is_some())
-            .map(|(_, o)| o);
         RawDate {
             year: num("y").map(|y| y as i32).or_else(|| cyear("cy")),
             month: num("m").or_else(|| small("cm")),
@@ -192,15 +197,9 @@ impl RawDate {
             end_month: num("m2").or_else(|| small("cm2")),
             end_day: num("d2").or_else(|| small("cd2")),
             relative,
-            day_offset,
-            from_previous: [("sd", 0), ("pd", -1), ("xd", 1)]
-                .into_iter()
-                .find(|(g, _)| caps.name(g).is_some())
-                .map(|(_, o)| o),
-            month_offset: [("tm", 0), ("lm", -1), ("nm", 1)]
-                .into_iter()
-                .find(|(g, _)| caps.name(g).is_some())
-                .map(|(_, o)| o),
+            day_offset: first_group(caps, &[("td", 0), ("yd", -1), ("nd", 1)]),
+            from_previous: first_group(caps, &[("sd", 0), ("pd", -1), ("xd", 1)]),
+            month_offset: first_group(caps, &[("tm", 0), ("lm", -1), ("nm", 1)]),
         }
     }
 
