@@ -20,9 +20,9 @@ use regex_syntax::hir::{Class, Hir, HirKind};
 use crate::date::{DateValue, Point};
 use crate::recognize::{CharIndex, Mention, Target};
 use crate::rules::{
-    AT_EVENT, DATED, DOCUMENT_SLOT, EVENT_SLOT, GROUP_SLOT, GroupOf, Kind, LEADERS_SLOT,
-    ORGANISATION_SLOT, OWN_DATES, PERSON_STATE, Relation, Rules, SIGNED_BY_ATTENDEES, SITS_IN,
-    Scope, TOPIC_SLOT,
+    ADOPTED_AT, ADOPTED_BY, AT_EVENT, DATED, DOCUMENT_SLOT, EVENT_SLOT, GROUP_SLOT, GroupOf, Kind,
+    LEADERS_SLOT, ORGANISATION_SLOT, OWN_DATES, PERSON_STATE, Relation, Rules, SIGNED_BY_ATTENDEES,
+    SITS_IN, Scope, TOPIC_SLOT,
 };
 use crate::segment::{Paragraph, ParagraphKind};
 
@@ -1563,6 +1563,9 @@ fn resolve_at_event(facts: &mut Vec<Fact>, set_aside: &mut Vec<SetAside>) {
             role: None,
             ..f.clone()
         };
+        if f.predicate == ADOPTED_AT {
+            derived.push(derive(ADOPTED_BY, &f.object));
+        }
         let mut places = of_event("heldIn");
         places.sort();
         places.dedup();

@@ -171,9 +171,14 @@ pub const DATED: &str = "dated";
 /// takes the meeting's place and, for a one-day meeting, its day. Each is (pseudo-predicate,
 /// place predicate, date predicate).
 pub const AT_EVENT: &[(&str, &str, &str)] = &[
-    ("adoptedAt", "adoptedIn", "adoptedOn"),
+    (ADOPTED_AT, "adoptedIn", "adoptedOn"),
     ("signedAt", "signedIn", "signedOn"),
 ];
+
+/// A document adopted at a meeting is adopted by it: those at the meeting adopt it there.
+pub const ADOPTED_AT: &str = "adoptedAt";
+/// The predicate `adoptedAt` gives beside the meeting's place and day.
+pub const ADOPTED_BY: &str = "adoptedBy";
 
 /// Pseudo-predicate of rule files: a document signed by the leaders of a meeting
 /// (`六国元首共同签署《…》`): each person the document's facts say attended or chaired the meeting
