@@ -317,13 +317,15 @@ fn entity_name(rules: &Rules, e: &Entity) -> Name {
         Entity::Found { path, label, .. } => {
             let key = path.split_once('/').map_or(path.as_str(), |(_, k)| k);
             let date = key.split_once('@').map(|(_, d)| d);
-            let mut display = graph::canonical_key(rules, label);
-            if let Some(d) = date {
-                display = format!("{display}@{d}");
-            }
+            let dated = |l: String| match date {
+                Some(d) => format!("{l}@{d}"),
+                None => l,
+            };
+            // The form is made from the label as written: expanding abbreviations inside a
+            // bracketed note (`上海合作组织（上合组织）成员国…`) would break the name around it.
             Name {
-                display: display.clone(),
-                forms: vec![normal(rules, &display)],
+                display: dated(graph::canonical_key(rules, label)),
+                forms: vec![normal(rules, &dated(label.clone()))],
             }
         }
         Entity::Group { .. } => {

@@ -192,6 +192,7 @@ fn run(rules: &Rules, document: Document, trace: bool) -> Extraction {
     let mut facts = Vec::new();
     let mut context = relate::Context {
         trace: trace.then(Vec::new),
+        today: date.map(|d| d.start),
         ..Default::default()
     };
     for (i, p) in segmented.paragraphs.iter().enumerate() {

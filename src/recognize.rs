@@ -650,6 +650,7 @@ fn gazetteer(rules: &Rules, text: &str, chars: &CharIndex) -> Vec<Candidate> {
     rules
         .automaton
         .find_iter(text)
+        .filter(|m| !inside_latin_word(text, m.start(), m.end()))
         .filter_map(|m| {
             let (kind, target) = match &rules.surfaces[m.pattern().as_usize()].1 {
                 Surface::Entity(i) => (rules.entities[*i].kind, Target::Entity(*i)),
@@ -673,6 +674,16 @@ fn gazetteer(rules: &Rules, text: &str, chars: &CharIndex) -> Vec<Candidate> {
             })
         })
         .collect()
+}
+
+/// A Latin name (`APEC`, `G20`) is a word of its own: not the `SCO` of `UNESCO` nor the `G20`
+/// of `G200`.
+fn inside_latin_word(text: &str, start: usize, end: usize) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric();
+    let first = text[start..end].chars().next().is_some_and(word);
+    let last = text[start..end].chars().next_back().is_some_and(word);
+    (first && text[..start].chars().next_back().is_some_and(word))
+        || (last && text[end..].chars().next().is_some_and(word))
 }
 
 /// `names` are the gazetteer's names in the paragraph (character ranges): a pattern's `reject`

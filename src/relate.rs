@@ -101,6 +101,8 @@ pub struct Context {
     pub set_aside: Vec<SetAside>,
     /// When `Some`, each sentence as the rules read it last is kept here (`accord explain`).
     pub trace: Option<Vec<Encoded>>,
+    /// The document's date, when known: a meeting dated after it is yet to be held.
+    pub today: Option<crate::date::Point>,
 }
 
 /// Notes the leaders a sentence names (`represents` facts whose office is a leader's), one per
@@ -365,13 +367,16 @@ pub fn relate(
             if matches!(&e, Node::Text { label, .. } if rules.is_talks(label)) {
                 return None;
             }
-            // A meeting only proposed (`中方倡议召开第二届…峰会`) is yet to be held.
+            // A meeting only proposed (`中方倡议召开第二届…峰会`) is yet to be held; so is one
+            // dated after the text (`第二届…峰会将于2025年在哈萨克斯坦举行`): neither is the
+            // meeting a later `会上` speaks of.
             found
                 .iter()
                 .filter(|(_, p, ..)| !MENTIONED_ONLY.contains(&p.as_str()))
                 .flat_map(|(s, _, o, ..)| [s, o])
                 .filter(|n| same_event(n, &e))
                 .max_by_key(|n| matches!(n, Node::Text { date: Some(_), .. }))
+                .filter(|n| !is_later(n, context.today.as_ref()))
                 .cloned()
         }) {
             *last_event = Some(event);
@@ -1181,6 +1186,14 @@ fn no_antecedent(paragraph: usize, at: usize, what: String) -> crate::Loss {
         at,
         kind: crate::LossKind::NoAntecedent,
         what,
+    }
+}
+
+/// Whether `node` is a meeting dated after `today` (the document's date).
+fn is_later(node: &Node, today: Option<&crate::date::Point>) -> bool {
+    match (node, today) {
+        (Node::Text { date: Some(d), .. }, Some(t)) => d.first_day() > t.last_day(),
+        _ => false,
     }
 }
 
