@@ -977,6 +977,17 @@ impl Match<'_, '_> {
         Some((at, format!("{slot} of rule {}", self.rule.id)))
     }
 
+    /// Whether the meeting a `slot@date` slot names was dated before this sentence (a word
+    /// pointing back to it, `开幕式`, `会上`): one day the sentence gives (`习近平29日出席开幕式`)
+    /// is a day within it, not all of it.
+    fn already_dated(&self, slot: &str) -> bool {
+        slot.split_once('@').is_some_and(|(name, _)| {
+            self.nodes(name)
+                .iter()
+                .any(|n| matches!(n, Node::Text { date: Some(_), .. }))
+        })
+    }
+
     fn facts(&self) -> Vec<RawFact> {
         let role = self
             .rule
@@ -996,6 +1007,7 @@ impl Match<'_, '_> {
                     if t.predicate == DATED {
                         if let Node::Date(d) = o
                             && !starts_elsewhere(s, d.start)
+                            && !(d.start == d.end && self.already_dated(&t.subject))
                         {
                             let day = |p: Point| Node::Date(DateValue { start: p, end: p });
                             out.push((
