@@ -21,8 +21,8 @@ use crate::date::{DateValue, Point};
 use crate::recognize::{CharIndex, Mention, Target};
 use crate::rules::{
     ADOPTED_AT, ADOPTED_BY, AT_EVENT, DATED, DOCUMENT_SLOT, EVENT_SLOT, GROUP_SLOT, GroupOf, Kind,
-    LEADERS_SLOT, ORGANISATION_SLOT, OWN_DATES, PERSON_STATE, Relation, Rules, SIGNED_BY_ATTENDEES,
-    SITS_IN, Scope, TOPIC_SLOT,
+    LASTS_DAYS, LEADERS_SLOT, ORGANISATION_SLOT, OWN_DATES, PERSON_STATE, Relation, Rules,
+    SIGNED_BY_ATTENDEES, SITS_IN, Scope, TOPIC_SLOT,
 };
 use crate::segment::{Paragraph, ParagraphKind};
 
@@ -1025,7 +1025,7 @@ impl Match<'_, '_> {
                                 None,
                             ));
                         }
-                    } else if s != o {
+                    } else if s != o || t.predicate == LASTS_DAYS {
                         out.push((
                             s.clone(),
                             t.predicate.clone(),
@@ -1360,6 +1360,7 @@ pub fn resolve_document(
     refine_event_dates(facts, set_aside);
     resolve_at_event(facts, set_aside);
     resolve_signed_by_attendees(rules, facts, set_aside);
+    resolve_lasts_days(rules, facts, set_aside);
     drop_state_where_city(rules, facts, set_aside);
     drop_chair_attended(facts, set_aside);
     drop_unsigned_date_line(facts, set_aside);
@@ -1614,6 +1615,57 @@ fn resolve_at_event(facts: &mut Vec<Fact>, set_aside: &mut Vec<SetAside>) {
     set_aside_where(facts, set_aside, why, |f| {
         AT_EVENT.iter().any(|(at, ..)| *at == f.predicate)
     });
+    facts.extend(derived);
+    facts.sort();
+    facts.dedup();
+}
+
+/// `event lastsDays event` (`…22日…登场，为期两天`) becomes the meeting's `endDate`: the day
+/// the count of days (the rule's `role`) ends on, counted from its start (the date of its
+/// node), when that is a day.
+fn resolve_lasts_days(rules: &Rules, facts: &mut Vec<Fact>, set_aside: &mut Vec<SetAside>) {
+    let mut derived = Vec::new();
+    for f in facts.iter().filter(|f| f.predicate == LASTS_DAYS) {
+        let Node::Text {
+            date: Some(start), ..
+        } = &f.object
+        else {
+            continue;
+        };
+        let days = f.role.as_deref().and_then(|n| count_of(rules, n));
+        let (Some(days @ 1..), Some(_)) = (days, start.day) else {
+            continue;
+        };
+        let last = start.first_day() + chrono::Days::new(days as u64 - 1);
+        let point = Point {
+            year: chrono::Datelike::year(&last),
+            month: Some(chrono::Datelike::month(&last)),
+            day: Some(chrono::Datelike::day(&last)),
+        };
+        derived.push(Fact {
+            predicate: "endDate".to_string(),
+            object: Node::Date(DateValue {
+                start: point,
+                end: point,
+            }),
+            role: None,
+            ..f.clone()
+        });
+    }
+    let why = "read as the meeting's last day, counted from its first";
+    set_aside_where(facts, set_aside, why, |f| f.predicate == LASTS_DAYS);
+    // `…举行，为期两天`: the day `举行` gave as the last one stands for a one-day meeting.
+    let one_day = |f: &Fact| {
+        f.predicate == "endDate"
+            && derived.iter().any(|d: &Fact| {
+                same_event(&f.subject, &d.subject)
+                    && f.object != d.object
+                    && matches!(&f.subject, Node::Text { date: Some(start), .. }
+                        if f.object == Node::Date(DateValue { start: *start, end: *start }))
+            })
+    };
+    let why = "the meeting lasted longer than the day it was held on (为期…天)";
+    set_aside_where(facts, set_aside, why, one_day);
     facts.extend(derived);
     facts.sort();
     facts.dedup();

@@ -185,6 +185,11 @@ pub const ADOPTED_BY: &str = "adoptedBy";
 /// signs it. The sentence names no signer, so only the meeting's facts can.
 pub const SIGNED_BY_ATTENDEES: &str = "signedByAttendeesOf";
 
+/// Pseudo-predicate of rule files: a meeting lasting a number of days from its first day
+/// (`…22日在约翰内斯堡登场，为期两天`): `event@date lastsDays event@date`, the rule's `role`
+/// being the count. It gives the meeting's last day.
+pub const LASTS_DAYS: &str = "lastsDays";
+
 /// Pseudo-predicate of rule files: where a participant sits (`在东京主持…会议`). It is where the
 /// meeting is held unless the document tells of a meeting online (the lexicon's `online`).
 pub const SITS_IN: &str = "sitsIn";
@@ -2441,6 +2446,7 @@ pub fn signature(predicate: &str) -> Option<(&'static [Kind], &'static [Kind])> 
         "attended" => (&[Person, State], &[Event]),
         "chaired" => (&[State, Person], &[Organization, Event]),
         SITS_IN => (ENTITIES, PLACES),
+        LASTS_DAYS => (&[Event], &[Event]),
         SIGNED_BY_ATTENDEES => (DOCUMENT, &[Event]),
         p if AT_EVENT.iter().any(|(at, ..)| *at == p) => (DOCUMENT, &[Event]),
         _ => return None,
