@@ -258,6 +258,10 @@ pub fn found_facts(rules: &Rules, g: &DocGraph) -> Vec<Found> {
             n.display = crate::rules::DOCUMENT_SLOT.to_string();
             n.forms.push(n.display.clone());
         }
+        // Other names the graph gives it (`skos:altLabel`) name it too.
+        for (_, a) in g.aliases.iter().filter(|(j, _)| *j == i) {
+            n.forms.push(normal(rules, a));
+        }
         n
     };
     let mut out = Vec::new();

@@ -235,6 +235,7 @@ pub fn build(rules: &Rules, input: &Input) -> DocGraph {
             aliases.push((i, a.short.clone()));
         }
     }
+    aliases.extend(proposal_names(rules, &b.graph));
     aliases.sort();
     aliases.dedup();
     DocGraph {
@@ -489,6 +490,28 @@ fn sentence(input: &Input, decoded: &[char], p: usize, s: usize, number: usize) 
         chars: (start, end),
         bytes: (input.byte_offsets[start], input.byte_offsets[end]),
     }
+}
+
+/// A proposal named by what it sets up (`设立亚信基金`, `在阿拉木图建立…中心`) is also known by
+/// that thing's name (`亚信基金`): the lexicon's `proposal_name`.
+fn proposal_names(rules: &Rules, graph: &DiGraph<Entity, Edge>) -> Vec<(NodeIndex, String)> {
+    let Some(re) = &rules.proposal_name else {
+        return Vec::new();
+    };
+    graph
+        .node_indices()
+        .filter_map(|i| match &graph[i] {
+            Entity::Found {
+                kind: Kind::Initiative,
+                label,
+                ..
+            } => re
+                .captures(label)
+                .and_then(|c| c.name("name"))
+                .map(|m| (i, m.as_str().to_string())),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Quote marks and brackets are typography, not part of a name.

@@ -415,6 +415,9 @@ pub struct Rules {
     pub event_partner_gap: Option<Regex>,
     /// How a sentence that announces a plan begins: it states dates and offices, no acts.
     pub plan_sentence: Option<Regex>,
+    /// A proposal named by what it sets up (`设立亚信基金`): group `name` is that thing's name,
+    /// another name of the proposal (`skos:altLabel`).
+    pub proposal_name: Option<Regex>,
     /// An undated meeting whose name matches this is one meeting in every document; other
     /// undated meetings are scoped to their document.
     pub event_global: Option<Regex>,
@@ -669,6 +672,8 @@ struct RawFile {
     list_gap: Option<Spanned<String>>,
     /// How a sentence that announces a plan begins (`按计划`).
     plan_sentence: Option<Spanned<String>>,
+    /// A proposal named by what it sets up (`设立亚信基金`), the thing's name in group `name`.
+    proposal_name: Option<Spanned<String>>,
     /// An undated meeting name that names one meeting everywhere (an ordinal with its body).
     event_global: Option<Spanned<String>>,
     /// Anaphor words that name the document's own meeting when none was named before.
@@ -919,6 +924,7 @@ struct Builder {
     event_owner_gap: Option<Regex>,
     event_partner_gap: Option<Regex>,
     plan_sentence: Option<Regex>,
+    proposal_name: Option<Regex>,
     event_global: Option<Regex>,
     unnamed_meeting: Option<Regex>,
     talks: Option<Regex>,
@@ -1172,6 +1178,7 @@ pub fn load(files: Vec<(String, String)>) -> (Option<Rules>, Vec<Diagnostic>) {
         event_owner_gap: b.event_owner_gap,
         event_partner_gap: b.event_partner_gap,
         plan_sentence: b.plan_sentence,
+        proposal_name: b.proposal_name,
         event_global: b.event_global,
         unnamed_meeting: b.unnamed_meeting,
         talks: b.talks,
@@ -1698,6 +1705,9 @@ impl Builder {
         }
         if let Some(plan) = raw.plan_sentence.take() {
             self.plan_sentence = compile_regex(&plan, d);
+        }
+        if let Some(name) = raw.proposal_name.take() {
+            self.proposal_name = compile_regex(&name, d);
         }
         if let Some(mut gap) = raw.list_gap.take() {
             *gap.get_mut() = mention_classes(gap.get_ref());

@@ -233,3 +233,33 @@ fn in_text_abbreviations_name_the_entity_they_follow() {
     let aliases: Vec<&str> = g.aliases.iter().map(|(_, s)| s.as_str()).collect();
     assert!(aliases.contains(&"中导条约"), "{aliases:?}");
 }
+
+#[test]
+fn a_proposal_that_sets_something_up_is_also_named_by_it() {
+    let rules = rules();
+    let x = accord::extract(
+        rules,
+        read_file(&root().join("corpus/moscow-2020-web.txt")).unwrap(),
+    );
+    let g = x.graph(rules);
+    let alias_of = |label: &str| -> Vec<String> {
+        g.aliases
+            .iter()
+            .filter(|(i, _)| {
+                matches!(&g.graph[*i], accord::graph::Entity::Found { label: l, .. } if l == label)
+            })
+            .map(|(_, a)| a.clone())
+            .collect()
+    };
+    // (proposal as the declaration writes it, the other names the graph gives it)
+    let cases: [(&str, &[&str]); 4] = [
+        ("建立打击经济犯罪会议机制", &["打击经济犯罪会议机制"]),
+        ("建立减贫专门工作组", &["减贫专门工作组"]),
+        ("建立创新创业工作组", &["创新创业工作组"]),
+        // Set up in a place: the proposal is there, the thing it would set up is not yet.
+        ("在杨凌设立上合组织农业技术交流培训示范基地", &[]),
+    ];
+    for (label, expected) in cases {
+        assert_eq!(alias_of(label), expected, "{label}");
+    }
+}
