@@ -380,7 +380,7 @@ pub(crate) fn warn_unused_groups(r: &RawRelation, names: &[&str], d: &mut Diagno
         .iter()
         .any(|w| own.contains(w.as_str()))
     };
-    let mut used: Vec<&str> = vec!["span"];
+    let mut used: Vec<&str> = vec!["span", crate::rules::WHEN_SLOT];
     for f in &r.facts {
         for part in f.get_ref().split_whitespace() {
             used.extend(part.split(['@', '|']).map(crate::rules::slot_group));

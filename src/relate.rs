@@ -22,7 +22,7 @@ use crate::recognize::{CharIndex, Mention, Target};
 use crate::rules::{
     ADOPTED_AT, ADOPTED_BY, AT_EVENT, DATED, DOCUMENT_SLOT, EVENT_SLOT, GROUP_SLOT, GroupOf, Kind,
     LASTS_DAYS, LEADERS_SLOT, ORGANISATION_SLOT, OWN_DATES, PERSON_STATE, Relation, Rules,
-    SIGNED_BY_ATTENDEES, SITS_IN, Scope, TOPIC_SLOT,
+    SIGNED_BY_ATTENDEES, SITS_IN, Scope, TOPIC_SLOT, WHEN_SLOT,
 };
 use crate::segment::{Paragraph, ParagraphKind};
 
@@ -291,6 +291,7 @@ pub fn relate(
             last_event.clone(),
         );
         sentence.leaders = last_two(&context.leaders);
+        sentence.today = context.today;
         sentence.recall_persons(&context.persons);
         let mut found = Vec::new();
         let mut trail = Trail::default();
@@ -528,6 +529,8 @@ struct Sentence<'a> {
     represents: Vec<(Node, Node)>,
     /// Meetings the sentence only recalls (`去年举行的东亚峰会`, lexicon `past_reference`).
     recalled: Vec<Node>,
+    /// The document's date: a match whose `when` date lies after it tells of a plan.
+    today: Option<Point>,
     locals: Vec<Local>,
     tokens: Vec<Token>,
     encoded: String,
@@ -607,6 +610,7 @@ impl<'a> Sentence<'a> {
             leaders: Vec::new(),
             represents: Vec::new(),
             recalled,
+            today: None,
             locals,
             tokens,
             encoded: String::new(),
@@ -988,7 +992,21 @@ impl Match<'_, '_> {
         })
     }
 
+    /// Whether the match's `when` date (`支持印度担任2026年金砖国家主席国`) lies after the
+    /// document's date: what it tells of is yet to come.
+    fn tells_of_later(&self) -> bool {
+        self.nodes(WHEN_SLOT)
+            .iter()
+            .any(|n| match (n, &self.sentence.today) {
+                (Node::Date(d), Some(t)) => d.start.first_day() > t.last_day(),
+                _ => false,
+            })
+    }
+
     fn facts(&self) -> Vec<RawFact> {
+        if self.tells_of_later() {
+            return Vec::new();
+        }
         let role = self
             .rule
             .role

@@ -185,6 +185,10 @@ pub const ADOPTED_BY: &str = "adoptedBy";
 /// signs it. The sentence names no signer, so only the meeting's facts can.
 pub const SIGNED_BY_ATTENDEES: &str = "signedByAttendeesOf";
 
+/// Group of a relation pattern: a date the match tells of (`支持印度担任2026年…主席国`). A match
+/// whose `when` lies after the document's date gives no fact: it tells of a plan.
+pub const WHEN_SLOT: &str = "when";
+
 /// Pseudo-predicate of rule files: a meeting lasting a number of days from its first day
 /// (`…22日在约翰内斯堡登场，为期两天`): `event@date lastsDays event@date`, the rule's `role`
 /// being the count. It gives the meeting's last day.
