@@ -68,7 +68,7 @@ fn standard_input_gives_the_quads_of_the_file() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("[1] stdin (moscow-2020-web): 133 paragraphs, 572 mentions, 202 facts"),
+        stderr(&o).contains("[1] stdin (moscow-2020-web): 133 paragraphs, 573 mentions, 202 facts"),
         "{}",
         stderr(&o)
     );
@@ -154,7 +154,7 @@ fn json_lines_give_the_facts_of_the_files_keyed_by_id() {
     }
     assert!(
         err.contains(
-            "[1] Docs.JSONL:1 (moscow-2020-print): 126 paragraphs, 503 mentions, 194 facts"
+            "[1] Docs.JSONL:1 (moscow-2020-print): 126 paragraphs, 504 mentions, 194 facts"
         ),
         "{err}"
     );
