@@ -190,3 +190,60 @@ examples = [{ text = "成员国对喀布尔机场恐怖袭击事件予以强烈�
     );
     assert!(printed.trim_end().ends_with(": 0 failed"), "{printed}");
 }
+
+/// Every shipped rule does something somewhere: a relation matches (`fired`) or a pattern wins a
+/// mention in one of its own examples or in a text of the test sets (the corpus, the
+/// generalisation set, the samples, the development set). A rule that does neither is dead
+/// weight or broken by a change elsewhere.
+#[test]
+fn every_rule_fires_on_an_example_or_a_test_text() {
+    use std::collections::BTreeSet;
+
+    use crate::support::{case_documents, facts_files};
+
+    let rules = rules();
+    let mut fired: BTreeSet<String> = BTreeSet::new();
+    let mut read = |doc: accord::read::Document| {
+        let x = accord::extract_traced(rules, doc);
+        fired.extend(x.trace.iter().flat_map(|s| s.fired.iter().cloned()));
+        // A mention joined from several (`gazetteer+meeting-of-owner`) names each rule.
+        fired.extend(
+            x.mentions
+                .iter()
+                .flatten()
+                .flat_map(|m| m.rule.split('+').map(String::from)),
+        );
+    };
+    let texts = rules
+        .relations
+        .iter()
+        .flat_map(|r| r.examples.iter().map(|e| e.text.clone()))
+        .chain(
+            rules
+                .patterns
+                .iter()
+                .flat_map(|p| p.examples.iter().map(|e| e.text.clone())),
+        );
+    for (i, text) in texts.enumerate() {
+        read(accord::read::decode(&format!("example-{i}"), "example", text.as_bytes()).unwrap());
+    }
+    for name in ["moscow-2020-web.txt", "moscow-2020-print.txt"] {
+        read(accord::read::read_file(&root().join("corpus").join(name)).unwrap());
+    }
+    for set in ["genre", "samples", "dev"] {
+        for file in facts_files(&root().join("tests/data").join(set)) {
+            case_documents(&file).into_iter().for_each(&mut read);
+        }
+    }
+    let never: Vec<&str> = rules
+        .relations
+        .iter()
+        .map(|r| r.id.as_str())
+        .chain(rules.patterns.iter().map(|p| p.id.as_str()))
+        .filter(|id| !fired.contains(*id))
+        .collect();
+    assert!(
+        never.is_empty(),
+        "rules that fire on no example and no test text: {never:?}"
+    );
+}
