@@ -217,6 +217,8 @@ struct Trail<'r> {
     unfilled: Vec<(usize, String)>,
     /// Ids of the rules that matched.
     fired: Vec<&'r str>,
+    /// Facts of matches whose `when` date lies after the document's: plans, set aside.
+    later: Vec<RawFact>,
 }
 
 impl<'r> Trail<'r> {
@@ -333,6 +335,12 @@ pub fn relate(
         }
         for (at, what) in trail.unfilled {
             context.losses.push(no_antecedent(index, at, what));
+        }
+        for raw in trail.later {
+            context.set_aside.push(SetAside {
+                fact: fact_at(raw, index, s),
+                why: "the date the rule read (`when`) lies after the document's: a plan".into(),
+            });
         }
         let text: String = chars[range.clone()].iter().collect();
         if rules
@@ -852,7 +860,11 @@ impl<'a> Sentence<'a> {
             rules,
             start: tokens.start,
         };
-        out.extend(m.facts());
+        if m.tells_of_later() {
+            trail.later.extend(m.facts());
+        } else {
+            out.extend(m.facts());
+        }
         trail.note(rule, m.unfilled());
         Some(m)
     }
@@ -1004,9 +1016,6 @@ impl Match<'_, '_> {
     }
 
     fn facts(&self) -> Vec<RawFact> {
-        if self.tells_of_later() {
-            return Vec::new();
-        }
         let role = self
             .rule
             .role

@@ -319,3 +319,26 @@ fn uncovered_lists_sentences_that_name_known_entities_but_give_no_fact() {
         ["corpus/moscow-2020-print.txt", "corpus/moscow-2020-web.txt"]
     );
 }
+
+#[test]
+fn a_match_dated_after_the_text_is_set_aside_as_a_plan() {
+    let sentence = "我们支持印度担任2026年金砖国家主席国并举办第十八次会晤。";
+    // (the document's date line, whether India's chair is a fact or set aside)
+    for (date, kept) in [("2025年7月6日", false), ("2026年3月1日", true)] {
+        let x = text(&format!("{sentence}\n{date}"));
+        let r = report(&x, &Filter::default());
+        let s = &r.paragraphs[0].sentences[0];
+        let chair = "印度 chaired 金砖国家";
+        assert_eq!(
+            facts(&r).iter().any(|f| f.starts_with(chair)),
+            kept,
+            "{date}"
+        );
+        let aside: Vec<&str> = s.set_aside.iter().map(|a| a.why.as_str()).collect();
+        assert_eq!(
+            aside.iter().any(|w| w.contains("`when`")),
+            !kept,
+            "{date}: {aside:?}"
+        );
+    }
+}
