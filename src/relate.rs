@@ -917,6 +917,14 @@ impl<'a> Sentence<'a> {
             i == 0 || matches!(self.tokens[i - 1], Token::Char(c, _) if CLAUSE_BREAKS.contains(&c))
         };
         let is_subject = |t: &Token| matches!(t, Token::Mention(m) if matches!(self.locals[*m].kind, Kind::Group | Kind::State | Kind::Organization));
+        // A clause that opens with a region (`中亚国家欢迎…`, `湄公河国家领导人支持…`) has a
+        // subject of its own that names no known party: not the one of the clause before.
+        let clause = (0..before).rev().find(|&i| opens(i));
+        if let Some(c) = clause
+            && matches!(self.tokens[c], Token::Mention(m) if self.locals[m].kind == Kind::Place)
+        {
+            return Vec::new();
+        }
         match (0..before)
             .rev()
             .find(|&i| is_subject(&self.tokens[i]) && opens(i))
