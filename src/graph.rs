@@ -492,8 +492,8 @@ fn sentence(input: &Input, decoded: &[char], p: usize, s: usize, number: usize) 
     }
 }
 
-/// A proposal named by what it sets up (`设立亚信基金`, `在阿拉木图建立…中心`) is also known by
-/// that thing's name (`亚信基金`): the lexicon's `proposal_name`.
+/// A proposal named by what it sets up (`设立亚信基金`) is also known by that thing's name
+/// (`亚信基金`): the lexicon's `proposal_name`, which leaves out one set up in a place.
 fn proposal_names(rules: &Rules, graph: &DiGraph<Entity, Edge>) -> Vec<(NodeIndex, String)> {
     let Some(re) = &rules.proposal_name else {
         return Vec::new();

@@ -102,7 +102,7 @@ pub struct Context {
     /// When `Some`, each sentence as the rules read it last is kept here (`accord explain`).
     pub trace: Option<Vec<Encoded>>,
     /// The document's date, when known: a meeting dated after it is yet to be held.
-    pub today: Option<crate::date::Point>,
+    pub today: Option<Point>,
 }
 
 /// Notes the leaders a sentence names (`represents` facts whose office is a leader's), one per
@@ -1015,12 +1015,9 @@ impl Match<'_, '_> {
     /// Whether the match's `when` date (`支持印度担任2026年金砖国家主席国`) lies after the
     /// document's date: what it tells of is yet to come.
     fn tells_of_later(&self) -> bool {
-        self.nodes(WHEN_SLOT)
-            .iter()
-            .any(|n| match (n, &self.sentence.today) {
-                (Node::Date(d), Some(t)) => d.start.first_day() > t.last_day(),
-                _ => false,
-            })
+        self.nodes(WHEN_SLOT).iter().any(
+            |n| matches!(n, Node::Date(d) if after_today(&d.start, self.sentence.today.as_ref())),
+        )
     }
 
     fn facts(&self) -> Vec<RawFact> {
@@ -1237,11 +1234,13 @@ fn no_antecedent(paragraph: usize, at: usize, what: String) -> crate::Loss {
 }
 
 /// Whether `node` is a meeting dated after `today` (the document's date).
-fn is_later(node: &Node, today: Option<&crate::date::Point>) -> bool {
-    match (node, today) {
-        (Node::Text { date: Some(d), .. }, Some(t)) => d.first_day() > t.last_day(),
-        _ => false,
-    }
+fn is_later(node: &Node, today: Option<&Point>) -> bool {
+    matches!(node, Node::Text { date: Some(d), .. } if after_today(d, today))
+}
+
+/// Whether `p` begins after the last day of `today` (the document's date, when known).
+fn after_today(p: &Point, today: Option<&Point>) -> bool {
+    today.is_some_and(|t| p.first_day() > t.last_day())
 }
 
 /// Punctuation that ends one clause and may open the next one's match.
@@ -1672,17 +1671,9 @@ fn resolve_lasts_days(rules: &Rules, facts: &mut Vec<Fact>, set_aside: &mut Vec<
             continue;
         };
         let last = start.first_day() + chrono::Days::new(days as u64 - 1);
-        let point = Point {
-            year: chrono::Datelike::year(&last),
-            month: Some(chrono::Datelike::month(&last)),
-            day: Some(chrono::Datelike::day(&last)),
-        };
         derived.push(Fact {
             predicate: "endDate".to_string(),
-            object: Node::Date(DateValue {
-                start: point,
-                end: point,
-            }),
+            object: Node::Date(DateValue::day(last)),
             role: None,
             ..f.clone()
         });

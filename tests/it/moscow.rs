@@ -24,6 +24,12 @@ fn known_missed() -> BTreeSet<String> {
         .collect()
 }
 
+/// One copy of the declaration (`web`, `print`), extracted.
+fn extract_copy(copy: &str) -> accord::Extraction {
+    let path = root().join(format!("corpus/moscow-2020-{copy}.txt"));
+    accord::extract(rules(), read_file(&path).unwrap())
+}
+
 fn outcomes() -> Vec<(String, eval::Outcome)> {
     eval::evaluate(rules(), &expected(), &root()).unwrap()
 }
@@ -141,11 +147,7 @@ fn both_layouts_give_the_same_facts_sentence_by_sentence() {
 
 #[test]
 fn document_metadata() {
-    let rules = rules();
-    let x = accord::extract(
-        rules,
-        read_file(&root().join("corpus/moscow-2020-print.txt")).unwrap(),
-    );
+    let x = extract_copy("print");
     assert_eq!(x.title, "上海合作组织成员国元首理事会莫斯科宣言");
     assert_eq!(x.date.unwrap().to_string(), "2020-11-10");
     let sections: BTreeSet<&str> = x
@@ -158,10 +160,7 @@ fn document_metadata() {
         sections,
         BTreeSet::from(["人文合作", "司法合作", "国际交往", "经贸合作", "议会合作"])
     );
-    let web = accord::extract(
-        rules,
-        read_file(&root().join("corpus/moscow-2020-web.txt")).unwrap(),
-    );
+    let web = extract_copy("web");
     assert_eq!(web.title, "moscow-2020-web");
     assert_eq!(web.date.unwrap().to_string(), "2020-11-10");
     let first = &web.segmented.paragraphs[0];
@@ -198,10 +197,7 @@ fn provenance_points_into_the_original_bytes() {
 #[test]
 fn in_text_abbreviations_name_the_entity_they_follow() {
     let rules = rules();
-    let x = accord::extract(
-        rules,
-        read_file(&root().join("corpus/moscow-2020-web.txt")).unwrap(),
-    );
+    let x = extract_copy("web");
     let shorts: BTreeMap<String, String> = x
         .abbreviations
         .iter()
@@ -237,10 +233,7 @@ fn in_text_abbreviations_name_the_entity_they_follow() {
 #[test]
 fn a_proposal_that_sets_something_up_is_also_named_by_it() {
     let rules = rules();
-    let x = accord::extract(
-        rules,
-        read_file(&root().join("corpus/moscow-2020-web.txt")).unwrap(),
-    );
+    let x = extract_copy("web");
     let g = x.graph(rules);
     let alias_of = |label: &str| -> Vec<String> {
         g.aliases
