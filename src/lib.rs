@@ -372,8 +372,9 @@ fn resolve_anaphors(
                     m.target = t.clone();
                 }
                 (Target::Text(label), Kind::Event)
-                    if let Some((_, t)) = short_name_of(rules, label, &events)
-                        .or_else(|| generic_name_of(rules, &word_of(m), &events)) =>
+                    if !named_by_year(rules, &chars, m.start)
+                        && let Some((_, t)) = short_name_of(rules, label, &events)
+                            .or_else(|| generic_name_of(rules, &word_of(m), &events)) =>
                 {
                     m.target = t.clone();
                 }
@@ -442,6 +443,15 @@ fn apposition_of<'a>(
 pub(crate) fn recalled_meeting(rules: &Rules, chars: &[char], start: usize) -> bool {
     rules
         .past_reference
+        .as_ref()
+        .is_some_and(|re| re.is_match(&window_before(chars, start)))
+}
+
+/// Whether a year is written right before a meeting's name (`2025年上合组织峰会`, lexicon
+/// `named_by_year`): that year's meeting, which a shorter name of one named before is not.
+fn named_by_year(rules: &Rules, chars: &[char], start: usize) -> bool {
+    rules
+        .named_by_year
         .as_ref()
         .is_some_and(|re| re.is_match(&window_before(chars, start)))
 }

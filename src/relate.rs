@@ -1392,6 +1392,7 @@ pub fn resolve_document(
 ) {
     resolve_sits_in(rules, facts, text, set_aside);
     refine_event_dates(facts, set_aside);
+    drop_coarse_dates(facts, set_aside);
     resolve_at_event(facts, set_aside);
     resolve_signed_by_attendees(rules, facts, set_aside);
     resolve_lasts_days(rules, facts, set_aside);
@@ -1447,6 +1448,34 @@ fn refine_event_dates(facts: &mut Vec<Fact>, set_aside: &mut Vec<SetAside>) {
     }
     facts.sort();
     facts.dedup();
+}
+
+/// A meeting given a day (`2018年中非合作论坛北京峰会4日…闭幕`: its end) is not also given the
+/// coarser period that day lies in (the year its name opens with) as a start or end: the coarse
+/// dates are set aside, as a reader takes the precise one.
+fn drop_coarse_dates(facts: &mut Vec<Fact>, set_aside: &mut Vec<SetAside>) {
+    let is_date = |f: &Fact| matches!(f.predicate.as_str(), "startDate" | "endDate");
+    let precise: Vec<(Node, Point)> = facts
+        .iter()
+        .filter(|f| is_date(f))
+        .filter_map(|f| match &f.object {
+            Node::Date(d) if d.start.day.is_some() => Some((f.subject.clone(), d.start)),
+            _ => None,
+        })
+        .collect();
+    let why = "the meeting is given a day within this period: the period is no start or end of it";
+    set_aside_where(facts, set_aside, why, |f| {
+        let Node::Date(coarse) = &f.object else {
+            return false;
+        };
+        is_date(f)
+            && coarse.start.day.is_none()
+            && precise.iter().any(|(s, p)| {
+                s == &f.subject
+                    && coarse.start.first_day() <= p.first_day()
+                    && p.first_day() <= coarse.end.last_day()
+            })
+    });
 }
 
 /// The dates each event label is given in `facts` (the date of a node `label@date`).

@@ -454,6 +454,9 @@ pub struct Rules {
     /// The text before a meeting's name, back to the clause's start, that tells of a meeting
     /// past (`去年在塔什干峰会上`): a later `会议` does not point back to it.
     pub past_reference: Option<Regex>,
+    /// The text right before a meeting's name that names the meeting by its year (`2025年` of
+    /// `2025年上合组织峰会`): a meeting of its own, not a shorter name of one named before.
+    pub named_by_year: Option<Regex>,
     /// Words that tell of a meeting held online: a document that has them gives no `heldIn`
     /// from where a participant sits.
     pub online: Option<Regex>,
@@ -702,6 +705,8 @@ struct RawFile {
     determiner: Option<Spanned<String>>,
     /// The clause before a meeting's name that tells of a meeting past (`去年在`).
     past_reference: Option<Spanned<String>>,
+    /// The year written right before a meeting's name (`2025年`).
+    named_by_year: Option<Spanned<String>>,
     /// What the name of the meeting a generic name stands for holds (`元首|领导人`).
     generic_meeting_of: Option<Spanned<String>>,
     /// Words that tell of a meeting held online (视频, 线上).
@@ -942,6 +947,7 @@ struct Builder {
     unnamed_ceremony: Option<Regex>,
     determiner: Option<Regex>,
     past_reference: Option<Regex>,
+    named_by_year: Option<Regex>,
     online: Option<Regex>,
     list_gap: Option<String>,
     regional: Vec<(String, String)>,
@@ -1195,6 +1201,7 @@ pub fn load(files: Vec<(String, String)>) -> (Option<Rules>, Vec<Diagnostic>) {
         unnamed_ceremony: b.unnamed_ceremony,
         determiner: b.determiner,
         past_reference: b.past_reference,
+        named_by_year: b.named_by_year,
         online: b.online,
         regional: crate::normalize::Regional::new(&b.regional),
         parties: b.parties,
@@ -1697,6 +1704,9 @@ impl Builder {
         }
         if let Some(re) = raw.past_reference.take() {
             self.past_reference = compile_regex(&re, d);
+        }
+        if let Some(re) = raw.named_by_year.take() {
+            self.named_by_year = compile_regex(&re, d);
         }
         if let Some(re) = raw.generic_meeting.take() {
             self.generic_meeting = compile_regex(&re, d);
