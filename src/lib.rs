@@ -166,10 +166,13 @@ fn run(rules: &Rules, document: Document, trace: bool) -> Extraction {
     });
     // A date given with the document (a JSON Lines record's `date`) is its date; the text's
     // own date line is only a guess at it.
-    let date = document
+    let stated = document
         .date
         .map(DateValue::day)
-        .or_else(|| document_date(rules, &segmented));
+        .or_else(|| date_line_date(rules, &segmented));
+    // Without either, the first day the text names dates its relative dates (`今年`), but is
+    // no day the text was written on: what it tells of may lie before or after it.
+    let date = stated.or_else(|| first_body_date(rules, &segmented));
     let mut earlier = None;
     let mut mentions: Vec<Vec<Mention>> = Vec::with_capacity(segmented.paragraphs.len());
     for p in &segmented.paragraphs {
@@ -192,7 +195,7 @@ fn run(rules: &Rules, document: Document, trace: bool) -> Extraction {
     let mut facts = Vec::new();
     let mut context = relate::Context {
         trace: trace.then(Vec::new),
-        today: date.map(|d| d.start),
+        today: stated.map(|d| d.start),
         ..Default::default()
     };
     for (i, p) in segmented.paragraphs.iter().enumerate() {
@@ -391,7 +394,10 @@ fn resolve_anaphors(
                     if let Some(meeting) = rules.meeting_of_ceremony(&word) {
                         events.push((meeting.to_string(), Target::Text(meeting.to_string())));
                     }
-                    events.push((word, t.clone()));
+                    // A year given a theme or an exercise is no meeting `会上` points back to.
+                    if !rules.is_no_meeting(&word) {
+                        events.push((word, t.clone()));
+                    }
                 }
                 (t, Kind::Document) => documents.push((word_of(m), t.clone())),
                 (t, Kind::Organization | Kind::Initiative) => bodies.push((word_of(m), t.clone())),
@@ -499,27 +505,31 @@ fn generic_name_of<'a>(
         .find(|(name, _)| name != word && rules.fits_generic_meeting(org, name))
 }
 
-/// The date line under the signature block, else the first full date of the first paragraph.
-fn document_date(rules: &Rules, s: &Segmented) -> Option<DateValue> {
-    let first_day = |text: &str| {
-        recognize::recognize(rules, text, None)
-            .into_iter()
-            .find_map(|m| match m.target {
-                Target::Date(d) if d.is_day() => Some(d),
-                _ => None,
-            })
-    };
-    let line = s
-        .paragraphs
+/// The date line under the signature block.
+fn date_line_date(rules: &Rules, s: &Segmented) -> Option<DateValue> {
+    s.paragraphs
         .iter()
         .rev()
-        .find(|p| p.kind == ParagraphKind::DateLine);
-    line.and_then(|p| first_day(&p.text)).or_else(|| {
-        s.paragraphs
-            .iter()
-            .find(|p| p.kind == ParagraphKind::Body)
-            .and_then(|p| first_day(&p.text))
-    })
+        .find(|p| p.kind == ParagraphKind::DateLine)
+        .and_then(|p| first_day(rules, &p.text))
+}
+
+/// The first full date of the first paragraph.
+fn first_body_date(rules: &Rules, s: &Segmented) -> Option<DateValue> {
+    s.paragraphs
+        .iter()
+        .find(|p| p.kind == ParagraphKind::Body)
+        .and_then(|p| first_day(rules, &p.text))
+}
+
+/// The first single day `text` names.
+fn first_day(rules: &Rules, text: &str) -> Option<DateValue> {
+    recognize::recognize(rules, text, None)
+        .into_iter()
+        .find_map(|m| match m.target {
+            Target::Date(d) if d.is_day() => Some(d),
+            _ => None,
+        })
 }
 
 impl Extraction {

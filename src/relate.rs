@@ -369,11 +369,12 @@ pub fn relate(
         note_office_leaders(rules, &mut context.leaders, &sentence);
         // A meeting only referred to (`落实新德里峰会共识`) is not the meeting the text goes on
         // about: `$event` moves to the last meeting that takes part in a fact of the sentence.
-        // Talks (`会谈`) are no meeting that `$event` stands for.
+        // Talks (`会谈`) and events that are no meeting (`…交流年`) are not what `$event` stands for.
         // The meeting is taken as its facts name it, dated where one of them dates it (a
         // second mention of it, `这是…首次峰会`, is undated).
         if let Some(event) = sentence.current_events().rev().find_map(|e| {
-            if matches!(&e, Node::Text { label, .. } if rules.is_talks(label)) {
+            if matches!(&e, Node::Text { label, .. } if rules.is_talks(label) || rules.is_no_meeting(label))
+            {
                 return None;
             }
             // A meeting only proposed (`中方倡议召开第二届…峰会`) is yet to be held; so is one
@@ -925,9 +926,30 @@ impl<'a> Sentence<'a> {
         {
             return Vec::new();
         }
+        // `…，表示中方强烈谴责…`: a subject after a verb of saying opens its clause too.
+        let led = |i: usize| {
+            let lead: String = self.tokens[..i]
+                .iter()
+                .rev()
+                .map_while(|t| match t {
+                    Token::Char(c, _) if !CLAUSE_BREAKS.contains(c) => Some(*c),
+                    _ => None,
+                })
+                .collect::<Vec<char>>()
+                .into_iter()
+                .rev()
+                .collect();
+            let at_break = i == lead.chars().count()
+                || matches!(self.tokens[i - lead.chars().count() - 1], Token::Char(c, _) if CLAUSE_BREAKS.contains(&c));
+            at_break
+                && rules
+                    .clause_lead
+                    .as_ref()
+                    .is_some_and(|re| re.is_match(&lead))
+        };
         match (0..before)
             .rev()
-            .find(|&i| is_subject(&self.tokens[i]) && opens(i))
+            .find(|&i| is_subject(&self.tokens[i]) && (opens(i) || led(i)))
         {
             Some(start) => self.subject_at(rules, start),
             // A sentence without a subject goes on with the previous one's (`…。欢迎…`).

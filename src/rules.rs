@@ -457,6 +457,11 @@ pub struct Rules {
     /// The text right before a meeting's name that names the meeting by its year (`2025年` of
     /// `2025年上合组织峰会`): a meeting of its own, not a shorter name of one named before.
     pub named_by_year: Option<Regex>,
+    /// Names of events that are no meeting (`中日韩文化交流年`, a joint exercise): a later
+    /// `会上` or `会议` does not point back to them.
+    pub no_meeting: Option<Regex>,
+    /// A verb of saying that may open a clause before its subject (`…，表示中方强烈谴责…`).
+    pub clause_lead: Option<Regex>,
     /// Words that tell of a meeting held online: a document that has them gives no `heldIn`
     /// from where a participant sits.
     pub online: Option<Regex>,
@@ -553,6 +558,11 @@ impl Rules {
     /// Whether an event of this name is bilateral talks (the lexicon's `talks`).
     pub fn is_talks(&self, name: &str) -> bool {
         self.talks.as_ref().is_some_and(|re| re.is_match(name))
+    }
+
+    /// Whether an event's name is that of no meeting (lexicon `no_meeting`: `…交流年`).
+    pub fn is_no_meeting(&self, name: &str) -> bool {
+        self.no_meeting.as_ref().is_some_and(|re| re.is_match(name))
     }
 
     /// The rules compiled into the binary.
@@ -707,6 +717,10 @@ struct RawFile {
     past_reference: Option<Spanned<String>>,
     /// The year written right before a meeting's name (`2025年`).
     named_by_year: Option<Spanned<String>>,
+    /// Names of events that are no meeting (`…交流年`).
+    no_meeting: Option<Spanned<String>>,
+    /// A verb of saying before a clause's subject (`表示`).
+    clause_lead: Option<Spanned<String>>,
     /// What the name of the meeting a generic name stands for holds (`元首|领导人`).
     generic_meeting_of: Option<Spanned<String>>,
     /// Words that tell of a meeting held online (视频, 线上).
@@ -948,6 +962,8 @@ struct Builder {
     determiner: Option<Regex>,
     past_reference: Option<Regex>,
     named_by_year: Option<Regex>,
+    no_meeting: Option<Regex>,
+    clause_lead: Option<Regex>,
     online: Option<Regex>,
     list_gap: Option<String>,
     regional: Vec<(String, String)>,
@@ -1202,6 +1218,8 @@ pub fn load(files: Vec<(String, String)>) -> (Option<Rules>, Vec<Diagnostic>) {
         determiner: b.determiner,
         past_reference: b.past_reference,
         named_by_year: b.named_by_year,
+        no_meeting: b.no_meeting,
+        clause_lead: b.clause_lead,
         online: b.online,
         regional: crate::normalize::Regional::new(&b.regional),
         parties: b.parties,
@@ -1707,6 +1725,12 @@ impl Builder {
         }
         if let Some(re) = raw.named_by_year.take() {
             self.named_by_year = compile_regex(&re, d);
+        }
+        if let Some(re) = raw.no_meeting.take() {
+            self.no_meeting = compile_regex(&re, d);
+        }
+        if let Some(re) = raw.clause_lead.take() {
+            self.clause_lead = compile_regex(&re, d);
         }
         if let Some(re) = raw.generic_meeting.take() {
             self.generic_meeting = compile_regex(&re, d);
