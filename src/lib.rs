@@ -474,7 +474,7 @@ fn window_before(chars: &[char], start: usize) -> String {
 const APPOSITION_WINDOW: usize = 40;
 
 /// A short name (`领袖会议`) that ends the name of a meeting named before (`亚太经济合作会议
-/// 经济领袖会议`) is that meeting, as news reports shorten it. A bare meeting word is an anaphor
+/// 经济领袖会议`), with or without its ordinal, is that meeting, as news reports shorten it. A bare meeting word is an anaphor
 /// of its own (the lexicon's patterns), and talks are not shortened to.
 fn short_name_of<'a>(
     rules: &Rules,
@@ -485,8 +485,12 @@ fn short_name_of<'a>(
     if !(3..=6).contains(&len) {
         return None;
     }
+    // The name may leave out the ordinal (`领导人会晤` after `金砖国家领导人第十七次会晤`).
     events.iter().rev().find(|(name, _)| {
-        name.chars().count() > len && name.ends_with(label) && !rules.is_talks(name)
+        let bare = rules.without_ordinal(name);
+        name.chars().count() > len
+            && (name.ends_with(label) || bare.chars().count() > len && bare.ends_with(label))
+            && !rules.is_talks(name)
     })
 }
 

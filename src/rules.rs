@@ -462,6 +462,8 @@ pub struct Rules {
     pub no_meeting: Option<Regex>,
     /// A verb of saying that may open a clause before its subject (`…，表示中方强烈谴责…`).
     pub clause_lead: Option<Regex>,
+    /// A meeting's ordinal (`第十七次`): a short name may leave it out (`领导人会晤`).
+    pub ordinal: Option<Regex>,
     /// Words that tell of a meeting held online: a document that has them gives no `heldIn`
     /// from where a participant sits.
     pub online: Option<Regex>,
@@ -558,6 +560,14 @@ impl Rules {
     /// Whether an event of this name is bilateral talks (the lexicon's `talks`).
     pub fn is_talks(&self, name: &str) -> bool {
         self.talks.as_ref().is_some_and(|re| re.is_match(name))
+    }
+
+    /// A meeting's name without its ordinal (`金砖国家领导人会晤` of `金砖国家领导人第十七次会晤`).
+    pub fn without_ordinal<'a>(&self, name: &'a str) -> std::borrow::Cow<'a, str> {
+        match &self.ordinal {
+            Some(re) => re.replace(name, ""),
+            None => std::borrow::Cow::Borrowed(name),
+        }
     }
 
     /// Whether an event's name is that of no meeting (lexicon `no_meeting`: `…交流年`).
@@ -721,6 +731,8 @@ struct RawFile {
     no_meeting: Option<Spanned<String>>,
     /// A verb of saying before a clause's subject (`表示`).
     clause_lead: Option<Spanned<String>>,
+    /// A meeting's ordinal (`第十七次`).
+    ordinal: Option<Spanned<String>>,
     /// What the name of the meeting a generic name stands for holds (`元首|领导人`).
     generic_meeting_of: Option<Spanned<String>>,
     /// Words that tell of a meeting held online (视频, 线上).
@@ -964,6 +976,7 @@ struct Builder {
     named_by_year: Option<Regex>,
     no_meeting: Option<Regex>,
     clause_lead: Option<Regex>,
+    ordinal: Option<Regex>,
     online: Option<Regex>,
     list_gap: Option<String>,
     regional: Vec<(String, String)>,
@@ -1220,6 +1233,7 @@ pub fn load(files: Vec<(String, String)>) -> (Option<Rules>, Vec<Diagnostic>) {
         named_by_year: b.named_by_year,
         no_meeting: b.no_meeting,
         clause_lead: b.clause_lead,
+        ordinal: b.ordinal,
         online: b.online,
         regional: crate::normalize::Regional::new(&b.regional),
         parties: b.parties,
@@ -1731,6 +1745,9 @@ impl Builder {
         }
         if let Some(re) = raw.clause_lead.take() {
             self.clause_lead = compile_regex(&re, d);
+        }
+        if let Some(re) = raw.ordinal.take() {
+            self.ordinal = compile_regex(&re, d);
         }
         if let Some(re) = raw.generic_meeting.take() {
             self.generic_meeting = compile_regex(&re, d);
