@@ -93,6 +93,7 @@ pub fn recognize_after(
     mark_sides(rules, &mut mentions, &letters);
     join_owner_to_event(rules, &mut mentions, &letters);
     absorb_quotes(&mut mentions, &letters);
+    absorb_time_zones(rules, &mut mentions, &letters);
     resolve_dates(&mut mentions, document, earlier);
     mentions
 }
@@ -545,6 +546,30 @@ fn absorb_quotes(mentions: &mut [Mention], chars: &[char]) {
         }
     }
 }
+
+/// The time zone written before a date (`当地时间11日`, lexicon `time_zone`) is part of it, so
+/// every rule that reads a date reads it too. Only where no other mention holds those words.
+fn absorb_time_zones(rules: &Rules, mentions: &mut [Mention], chars: &[char]) {
+    let Some(re) = &rules.time_zone else {
+        return;
+    };
+    let mut free_from = 0;
+    for m in mentions.iter_mut() {
+        if m.kind == Kind::Date {
+            let window: String = chars
+                [free_from.max(m.start.saturating_sub(TIME_ZONE_WINDOW))..m.start]
+                .iter()
+                .collect();
+            if let Some(zone) = re.find(&window) {
+                m.start -= window[zone.start()..].chars().count();
+            }
+        }
+        free_from = m.end;
+    }
+}
+
+/// The most characters a time zone before a date is looked for in.
+const TIME_ZONE_WINDOW: usize = 8;
 
 /// Reads each date against the document's date and the date before it; a date that cannot be
 /// read (no year known, impossible day) is no mention.

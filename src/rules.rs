@@ -464,6 +464,8 @@ pub struct Rules {
     pub clause_lead: Option<Regex>,
     /// A meeting's ordinal (`第十七次`): a short name may leave it out (`领导人会晤`).
     pub ordinal: Option<Regex>,
+    /// The time zone a date may be written after (`当地时间`), ending the text before it.
+    pub time_zone: Option<Regex>,
     /// Words that tell of a meeting held online: a document that has them gives no `heldIn`
     /// from where a participant sits.
     pub online: Option<Regex>,
@@ -733,6 +735,8 @@ struct RawFile {
     clause_lead: Option<Spanned<String>>,
     /// A meeting's ordinal (`第十七次`).
     ordinal: Option<Spanned<String>>,
+    /// The time zone before a date (`当地时间`).
+    time_zone: Option<Spanned<String>>,
     /// What the name of the meeting a generic name stands for holds (`元首|领导人`).
     generic_meeting_of: Option<Spanned<String>>,
     /// Words that tell of a meeting held online (视频, 线上).
@@ -977,6 +981,7 @@ struct Builder {
     no_meeting: Option<Regex>,
     clause_lead: Option<Regex>,
     ordinal: Option<Regex>,
+    time_zone: Option<Regex>,
     online: Option<Regex>,
     list_gap: Option<String>,
     regional: Vec<(String, String)>,
@@ -1234,6 +1239,7 @@ pub fn load(files: Vec<(String, String)>) -> (Option<Rules>, Vec<Diagnostic>) {
         no_meeting: b.no_meeting,
         clause_lead: b.clause_lead,
         ordinal: b.ordinal,
+        time_zone: b.time_zone,
         online: b.online,
         regional: crate::normalize::Regional::new(&b.regional),
         parties: b.parties,
@@ -1748,6 +1754,9 @@ impl Builder {
         }
         if let Some(re) = raw.ordinal.take() {
             self.ordinal = compile_regex(&re, d);
+        }
+        if let Some(re) = raw.time_zone.take() {
+            self.time_zone = compile_regex(&re, d);
         }
         if let Some(re) = raw.generic_meeting.take() {
             self.generic_meeting = compile_regex(&re, d);
