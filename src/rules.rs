@@ -2141,6 +2141,10 @@ const LIST_ITEM_NOTE: &str = "list_item_note";
 /// `list_item_prefixes`: a status written with the organisation it is of (`拉共体轮值主席国`).
 const LIST_ITEM_STATUS: &str = "list_item_status";
 
+/// The lexicon fragment for a bare unknown name in a tolerant list, after its first unnamed
+/// item (`…、库克群岛、纽埃等`).
+const LIST_UNKNOWN_NAME: &str = "list_unknown_name";
+
 /// A class no character is in.
 const EMPTY_CLASS: &str = "[^\\s\\S]";
 
@@ -2221,9 +2225,15 @@ pub fn expand_slots(pattern: &str, lex: &Lexicon) -> Result<String, String> {
                         format!("(?:(?:{seps})?(?:{prefixes}))?{item}")
                     };
                     // An unnamed item may open the list too, before `、`, `和` or `以及`
-                    // (`习近平特使、国家副主席王岐山`, `东盟国家领导人和东盟秘书长高金洪`).
+                    // (`习近平特使、国家副主席王岐山`, `东盟国家领导人和东盟秘书长高金洪`); two more
+                    // that are bare names (no mention, no verb) may follow it between named items
+                    // or at the end (`…、汤加、库克群岛、纽埃等`).
+                    let bare = match lex.fragments.iter().find(|(k, _)| k == LIST_UNKNOWN_NAME) {
+                        Some((_, name)) => format!("(?:、(?:{name})){{0,2}}"),
+                        None => String::new(),
+                    };
                     format!(
-                        "(?:{gap}(?:、|和|以及))?{item}(?:{sep}(?:{gap}{sep})?{item})*(?:{sep}{gap})?"
+                        "(?:{gap}(?:、|和|以及))?{item}(?:{sep}(?:{gap}{bare}{sep})?{item})*(?:{sep}{gap}{bare})?"
                     )
                 }
                 _ => format!("{item}(?:(?:{}){item})*", alt(lex.separators)),
