@@ -352,6 +352,15 @@ fn resolve_anaphors(
                         .rev()
                         .find(|(name, _)| talks || !rules.is_talks(name));
                     m.target = match antecedent {
+                        // `论坛` after `…论坛开幕式`: the forum the ceremony names, unless the word
+                        // is itself a ceremony's (a bare `开幕式` is that ceremony).
+                        Some((name, _))
+                            if let Some(meeting) = rules.meeting_of_ceremony(name)
+                                && rules.meeting_of_ceremony(&format!("{meeting}{word}"))
+                                    != Some(meeting) =>
+                        {
+                            Target::Text(meeting.to_string())
+                        }
                         Some((_, t)) => t.clone(),
                         None => {
                             let own = rules
