@@ -1418,6 +1418,7 @@ pub fn resolve_document(
     resolve_at_event(facts, set_aside);
     resolve_signed_by_attendees(rules, facts, set_aside);
     resolve_lasts_days(rules, facts, set_aside);
+    hold_meeting_where_ceremony(rules, facts);
     drop_state_where_city(rules, facts, set_aside);
     drop_chair_attended(facts, set_aside);
     drop_unsigned_date_line(facts, set_aside);
@@ -1610,6 +1611,56 @@ fn resolve_sits_in(
     for f in facts.iter_mut().filter(|f| f.predicate == SITS_IN) {
         f.predicate = "heldIn".into();
     }
+}
+
+/// A meeting's ceremony held in a city (`…部长级会议开幕式…在北京…举行`) says where the meeting
+/// was held: the meeting, as the text's facts name it (else undated), is held there too, unless
+/// they already say where.
+fn hold_meeting_where_ceremony(rules: &Rules, facts: &mut Vec<Fact>) {
+    let mut derived = Vec::new();
+    for f in facts.iter().filter(|f| f.predicate == "heldIn") {
+        let Node::Text {
+            kind: Kind::Event,
+            label,
+            ..
+        } = &f.subject
+        else {
+            continue;
+        };
+        let Some(meeting) = rules.meeting_of_ceremony(label) else {
+            continue;
+        };
+        let mut nodes: Vec<&Node> = facts
+            .iter()
+            .flat_map(|g| [&g.subject, &g.object])
+            .filter(
+                |n| matches!(n, Node::Text { kind: Kind::Event, label, .. } if label == meeting),
+            )
+            .collect();
+        nodes.sort();
+        nodes.dedup();
+        let node = match nodes[..] {
+            [] => Node::Text {
+                kind: Kind::Event,
+                label: meeting.to_string(),
+                date: None,
+            },
+            [one] => one.clone(),
+            _ => continue,
+        };
+        let placed = facts
+            .iter()
+            .any(|g| g.predicate == "heldIn" && same_event(&g.subject, &node));
+        if !placed {
+            derived.push(Fact {
+                subject: node,
+                ..f.clone()
+            });
+        }
+    }
+    facts.extend(derived);
+    facts.sort();
+    facts.dedup();
 }
 
 /// A meeting held in a city is not also "held in" the state around it: `在土耳其召开` and, later,
