@@ -312,8 +312,31 @@ fn resolve_anaphors(
     for (p, (text, paragraph)) in texts.iter().zip(mentions.iter_mut()).enumerate() {
         let chars: Vec<char> = text.chars().collect();
         let word_of = |m: &Mention| -> String { chars[m.start..m.end].iter().collect() };
+        // The persons this paragraph has named so far, for `他`, `她`.
+        let mut persons: Vec<Target> = Vec::new();
         paragraph.retain_mut(|m| {
             match (&m.target, m.kind) {
+                (Target::Anaphor, Kind::Person) => {
+                    // `他提出…` is the one person the paragraph has named; with none or several,
+                    // nobody.
+                    match &persons[..] {
+                        [one] => m.target = one.clone(),
+                        _ => {
+                            losses.push(Loss {
+                                paragraph: p,
+                                at: m.start,
+                                kind: LossKind::NoAntecedent,
+                                what: word_of(m),
+                            });
+                            return false;
+                        }
+                    }
+                }
+                (t, Kind::Person) => {
+                    if !persons.contains(t) {
+                        persons.push(t.clone());
+                    }
+                }
                 (Target::Anaphor, Kind::Document | Kind::Organization) => {
                     let written = word_of(m);
                     let word = match &rules.determiner {
