@@ -332,11 +332,7 @@ fn resolve_anaphors(
                         }
                     }
                 }
-                (t, Kind::Person) => {
-                    if !persons.contains(t) {
-                        persons.push(t.clone());
-                    }
-                }
+                (t, Kind::Person) if !persons.contains(t) => persons.push(t.clone()),
                 (Target::Anaphor, Kind::Document | Kind::Organization) => {
                     let written = word_of(m);
                     let word = match &rules.determiner {
