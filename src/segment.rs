@@ -97,7 +97,7 @@ impl Line {
 /// `is_date_line` tells whether a line is only a date; it comes from the date patterns, which
 /// belong to the rules, not to this module.
 pub fn segment(n: &Normalized, layout: &Layout, is_date_line: &dyn Fn(&str) -> bool) -> Segmented {
-    let mut lines = split_lines(n);
+    let mut lines = unfold_columns(split_lines(n));
     let width = wrap_width(&lines);
     classify(&mut lines, layout, is_date_line, width);
     let wrapped = is_wrapped(&lines, width);
@@ -164,6 +164,77 @@ fn split_lines(n: &Normalized) -> Vec<Line> {
     }
     lines.push(trimmed(chars));
     lines
+}
+
+/// A signature block set in columns, offices on one line and names under them
+/// (`中华人民共和国主席　　塔吉克斯坦共和国总统` / `习近平　　埃·拉赫蒙`), becomes one line per
+/// signer, office and name, as a block set in rows reads: the columns are cells two or more
+/// spaces apart, as many on both lines, each short and without punctuation, the offices above
+/// longer than the names below.
+fn unfold_columns(lines: Vec<Line>) -> Vec<Line> {
+    let mut out = Vec::with_capacity(lines.len());
+    let mut i = 0;
+    while i < lines.len() {
+        if let Some(next) = lines.get(i + 1)
+            && let (Some(heads), Some(names)) = (columns(&lines[i]), columns(next))
+            && heads.len() == names.len()
+            && shortest(&heads) > longest(&names)
+        {
+            for (head, name) in heads.into_iter().zip(names) {
+                let gap = (' ', name[0].1);
+                let chars = head.into_iter().chain([gap]).chain(name).collect();
+                out.push(Line {
+                    chars,
+                    kind: LineKind::Text,
+                });
+            }
+            i += 2;
+            continue;
+        }
+        out.push(Line {
+            chars: lines[i].chars.clone(),
+            kind: lines[i].kind,
+        });
+        i += 1;
+    }
+    out
+}
+
+/// The length of the shortest cell: every office above is longer than every name below it,
+/// which tells columns from rows of office and name (`印度共和国总理    莫迪`).
+fn shortest(cells: &[Vec<(char, usize)>]) -> usize {
+    cells.iter().map(Vec::len).min().unwrap_or(0)
+}
+
+fn longest(cells: &[Vec<(char, usize)>]) -> usize {
+    cells.iter().map(Vec::len).max().unwrap_or(0)
+}
+
+/// The cells of a line set in columns: two or more, two or more spaces apart, each of 2 to 20
+/// characters without a space or punctuation.
+fn columns(line: &Line) -> Option<Vec<Vec<(char, usize)>>> {
+    let mut cells: Vec<Vec<(char, usize)>> = vec![Vec::new()];
+    let mut spaces = 0;
+    for &(c, pos) in &line.chars {
+        if c.is_whitespace() {
+            spaces += 1;
+            continue;
+        }
+        if spaces == 1
+            || c.is_ascii_punctuation()
+            || TERMINALS.contains(&c)
+            || "，、；：（）《》“”".contains(c)
+        {
+            return None;
+        }
+        if spaces >= 2 {
+            cells.push(Vec::new());
+        }
+        spaces = 0;
+        cells.last_mut()?.push((c, pos));
+    }
+    let fits = cells.iter().all(|cell| (2..=20).contains(&cell.len()));
+    (cells.len() >= 2 && fits).then_some(cells)
 }
 
 fn trimmed(mut chars: Vec<(char, usize)>) -> Line {
@@ -476,6 +547,40 @@ mod tests {
         assert_eq!(s.title.as_deref(), Some("首届中阿峰会利雅得宣言（全文）"));
         let starts: Vec<&str> = s.paragraphs.iter().map(|p| &p.text[..6]).collect();
         assert_eq!(starts, ["我们", "三、", "五、"]);
+    }
+
+    #[test]
+    fn a_signature_block_set_in_columns_reads_as_rows() {
+        // Columns: offices above, names below, each signer becomes a line of their own.
+        let s = seg(
+            "双方将深化合作。\n中华人民共和国主席\u{3000}\u{3000}塔吉克斯坦共和国总统\n习近平\u{3000}\u{3000}\u{3000}\u{3000}埃·拉赫蒙\n",
+        );
+        let texts: Vec<(&str, ParagraphKind)> = s
+            .paragraphs
+            .iter()
+            .map(|p| (p.text.as_str(), p.kind))
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                ("双方将深化合作。", ParagraphKind::Body),
+                ("中华人民共和国主席 习近平", ParagraphKind::Signature),
+                ("塔吉克斯坦共和国总统 埃·拉赫蒙", ParagraphKind::Signature),
+            ]
+        );
+        // Rows of office and name stay as they are.
+        let s = seg(
+            "双方将深化合作。\n印度共和国总理\u{a0}\u{a0}\u{a0}莫迪\n哈萨克斯坦共和国总统\u{a0}\u{a0}托卡耶夫\n",
+        );
+        let texts: Vec<&str> = s.paragraphs.iter().map(|p| p.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "双方将深化合作。",
+                "印度共和国总理 莫迪",
+                "哈萨克斯坦共和国总统 托卡耶夫"
+            ]
+        );
     }
 
     #[test]
