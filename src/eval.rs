@@ -199,11 +199,14 @@ impl Name {
     /// of its own rarely holds two meetings of one name.
     /// A name that opens with its year (`2024年中非合作论坛峰会`) names the event of that label
     /// dated in that year (`中非合作论坛峰会@2024-09-04`): the graph keeps the year as its date.
+    /// A person written with initials before the name (`埃·拉赫蒙`) is the person of that name.
     fn matches(&self, rules: &Rules, written: &str) -> bool {
         let w = normal(rules, written);
         let of_year = leading_year(&w);
+        let bare = without_initials(&w);
         self.forms.iter().any(|f| {
             *f == w
+                || bare.is_some_and(|b| f == b)
                 || (!w.contains('@')
                     && f.split_once('@').is_some_and(|(label, date)| {
                         label == w
@@ -232,6 +235,18 @@ fn normal(rules: &Rules, s: &str) -> String {
         Some((label, date)) => format!("{}@{date}", key(label)),
         None => key(s),
     }
+}
+
+/// `拉赫蒙` of `埃·拉赫蒙`: the name after one or more initials of one or two characters.
+fn without_initials(name: &str) -> Option<&str> {
+    let mut rest = name;
+    while let Some((initial, after)) = rest.split_once('·')
+        && (1..=2).contains(&initial.chars().count())
+        && !after.is_empty()
+    {
+        rest = after;
+    }
+    (rest != name).then_some(rest)
 }
 
 /// `("2024", "中非合作论坛峰会")` of `2024年中非合作论坛峰会`.

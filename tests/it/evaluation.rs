@@ -273,3 +273,24 @@ fn a_name_opening_with_its_year_names_the_event_dated_in_that_year() {
         assert_eq!(counts_of(&case(name)), counts, "{name}");
     }
 }
+
+#[test]
+fn a_person_written_with_initials_is_the_person_of_that_name() {
+    let case = |name: &str| {
+        format!(
+            "@ 二、双方将深化经贸合作。\n+ 中华人民共和国主席 习近平\n+ 塔吉克斯坦共和国总统 埃·拉赫蒙\n\
+             date: 2024-07-05\n习近平 represents 中国\n$document signedBy 习近平\n\
+             $document adoptedOn 2024-07-05\n\
+             成员国 hasMember 中国\n成员国 hasMember 塔吉克斯坦\n\
+             {name} represents 塔吉克斯坦\n$document signedBy {name}\n"
+        )
+    };
+    for (name, counts) in [
+        ("拉赫蒙", [7, 0, 0]),
+        ("埃·拉赫蒙", [7, 0, 0]),
+        // A long given name is no initial: another person.
+        ("伊莫利·拉赫蒙", [5, 2, 2]),
+    ] {
+        assert_eq!(counts_of(&case(name)), counts, "{name}");
+    }
+}
