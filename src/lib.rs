@@ -464,8 +464,7 @@ fn apposition_of<'a>(
     start: usize,
     events: &'a [(String, Target)],
 ) -> Option<&'a (String, Target)> {
-    let re = rules.apposition.as_ref()?;
-    re.is_match(&window_before(chars, start))
+    reads_before(rules.apposition.as_ref(), chars, start)
         .then(|| events.last())
         .flatten()
 }
@@ -475,27 +474,25 @@ fn apposition_of<'a>(
 /// a later `会议` is not it, and the relation stage does not take it as the meeting `$event`
 /// stands for.
 pub(crate) fn recalled_meeting(rules: &Rules, chars: &[char], start: usize) -> bool {
-    rules
-        .past_reference
-        .as_ref()
-        .is_some_and(|re| re.is_match(&window_before(chars, start)))
+    reads_before(rules.past_reference.as_ref(), chars, start)
 }
 
 /// Whether a year is written right before a meeting's name (`2025年上合组织峰会`, lexicon
 /// `named_by_year`): that year's meeting, which a shorter name of one named before is not.
 fn named_by_year(rules: &Rules, chars: &[char], start: usize) -> bool {
-    rules
-        .named_by_year
-        .as_ref()
-        .is_some_and(|re| re.is_match(&window_before(chars, start)))
+    reads_before(rules.named_by_year.as_ref(), chars, start)
 }
 
-/// The text before a meeting's name that `apposition` and `past_reference` read.
-fn window_before(chars: &[char], start: usize) -> String {
-    let start = start.min(chars.len());
-    chars[start.saturating_sub(APPOSITION_WINDOW)..start]
-        .iter()
-        .collect()
+/// Whether the text before a meeting's name (at most `APPOSITION_WINDOW` characters) matches a
+/// lexicon regex (`apposition`, `past_reference`, `named_by_year`); no regex, no match.
+fn reads_before(re: Option<&regex::Regex>, chars: &[char], start: usize) -> bool {
+    re.is_some_and(|re| {
+        let start = start.min(chars.len());
+        let before: String = chars[start.saturating_sub(APPOSITION_WINDOW)..start]
+            .iter()
+            .collect();
+        re.is_match(&before)
+    })
 }
 
 /// The most characters before a meeting's name that `apposition` and `past_reference` read.

@@ -928,20 +928,19 @@ impl<'a> Sentence<'a> {
         }
         // `…，表示中方强烈谴责…`: a subject after a verb of saying opens its clause too.
         let led = |i: usize| {
-            let lead: String = self.tokens[..i]
+            // The characters back to the clause break (or a mention) before the subject.
+            let from = self.tokens[..i]
                 .iter()
-                .rev()
-                .map_while(|t| match t {
-                    Token::Char(c, _) if !CLAUSE_BREAKS.contains(c) => Some(*c),
-                    _ => None,
+                .rposition(|t| !matches!(t, Token::Char(c, _) if !CLAUSE_BREAKS.contains(c)))
+                .map_or(0, |k| k + 1);
+            let lead: String = self.tokens[from..i]
+                .iter()
+                .filter_map(|t| match t {
+                    Token::Char(c, _) => Some(*c),
+                    Token::Mention(_) => None,
                 })
-                .collect::<Vec<char>>()
-                .into_iter()
-                .rev()
                 .collect();
-            let at_break = i == lead.chars().count()
-                || matches!(self.tokens[i - lead.chars().count() - 1], Token::Char(c, _) if CLAUSE_BREAKS.contains(&c));
-            at_break
+            (from == 0 || opens(from))
                 && rules
                     .clause_lead
                     .as_ref()

@@ -173,13 +173,14 @@ fn split_lines(n: &Normalized) -> Vec<Line> {
 /// longer than the names below.
 fn unfold_columns(lines: Vec<Line>) -> Vec<Line> {
     let mut out = Vec::with_capacity(lines.len());
-    let mut i = 0;
-    while i < lines.len() {
-        if let Some(next) = lines.get(i + 1)
-            && let (Some(heads), Some(names)) = (columns(&lines[i]), columns(next))
+    let mut lines = lines.into_iter().peekable();
+    while let Some(line) = lines.next() {
+        if let Some(next) = lines.peek()
+            && let (Some(heads), Some(names)) = (columns(&line), columns(next))
             && heads.len() == names.len()
             && shortest(&heads) > longest(&names)
         {
+            lines.next();
             for (head, name) in heads.into_iter().zip(names) {
                 let gap = (' ', name[0].1);
                 let chars = head.into_iter().chain([gap]).chain(name).collect();
@@ -188,14 +189,9 @@ fn unfold_columns(lines: Vec<Line>) -> Vec<Line> {
                     kind: LineKind::Text,
                 });
             }
-            i += 2;
             continue;
         }
-        out.push(Line {
-            chars: lines[i].chars.clone(),
-            kind: lines[i].kind,
-        });
-        i += 1;
+        out.push(line);
     }
     out
 }
