@@ -518,6 +518,8 @@ struct Local {
     kind: Kind,
     nodes: Vec<Node>,
     span: Range<usize>,
+    /// A meeting word pointing back to a meeting named before (`出席峰会`, `会上`).
+    points_back: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -588,6 +590,7 @@ impl<'a> Sentence<'a> {
                     kind: m.kind,
                     nodes,
                     span: m.start..m.end,
+                    points_back: anaphor,
                 })
             })
             .collect();
@@ -692,6 +695,7 @@ impl<'a> Sentence<'a> {
             kind: Kind::Person,
             nodes: vec![node.clone()],
             span,
+            points_back: false,
         });
         let id = self.locals.len() - 1;
         self.tokens
@@ -788,6 +792,7 @@ impl<'a> Sentence<'a> {
                     kind: first.kind(rules),
                     nodes,
                     span: self.span_of(tokens.clone()),
+                    points_back: false,
                 };
                 replacements.push((tokens, local));
             }
@@ -1022,14 +1027,25 @@ impl Match<'_, '_> {
         Some((at, format!("{slot} of rule {}", self.rule.id)))
     }
 
-    /// Whether the meeting a `slot@date` slot names was dated before this sentence (a word
-    /// pointing back to it, `开幕式`, `会上`): one day the sentence gives (`习近平29日出席开幕式`)
+    /// Whether the meeting a `slot@date` slot names was dated before this sentence, or is a word
+    /// pointing back to one named before (`开幕式`, `会上`): one day the sentence gives (`习近平29日出席开幕式`)
     /// is a day within it, not all of it.
     fn already_dated(&self, slot: &str) -> bool {
         slot.split_once('@').is_some_and(|(name, _)| {
             self.nodes(name)
                 .iter()
                 .any(|n| matches!(n, Node::Text { date: Some(_), .. }))
+                || self.points_back(name)
+        })
+    }
+
+    /// Whether the slot holds a meeting word pointing back to a meeting named before
+    /// (`莫迪今（1）日出席峰会`): the day someone attends it is no more than a day within it.
+    fn points_back(&self, slot: &str) -> bool {
+        self.caps.name(slot).is_some_and(|g| {
+            self.sentence.tokens[self.sentence.tokens_of(g.range())]
+                .iter()
+                .any(|t| matches!(t, Token::Mention(i) if self.sentence.locals[*i].points_back))
         })
     }
 
