@@ -175,23 +175,26 @@ fn unfold_columns(lines: Vec<Line>) -> Vec<Line> {
     let mut out = Vec::with_capacity(lines.len());
     let mut lines = lines.into_iter().peekable();
     while let Some(line) = lines.next() {
-        if let Some(next) = lines.peek()
-            && let (Some(heads), Some(names)) = (columns(&line), columns(next))
-            && heads.len() == names.len()
-            && shortest(&heads) > longest(&names)
-        {
-            lines.next();
-            for (head, name) in heads.into_iter().zip(names) {
-                let gap = (' ', name[0].1);
-                let chars = head.into_iter().chain([gap]).chain(name).collect();
-                out.push(Line {
-                    chars,
-                    kind: LineKind::Text,
-                });
-            }
+        let Some(heads) = columns(&line) else {
+            out.push(line);
             continue;
+        };
+        // A copy that sets each line as a paragraph has a blank line between offices and names.
+        let blank = lines.next_if(|l| l.kind == LineKind::Blank);
+        match lines.peek().and_then(columns) {
+            Some(names) if heads.len() == names.len() && shortest(&heads) > longest(&names) => {
+                lines.next();
+                for (head, name) in heads.into_iter().zip(names) {
+                    let gap = (' ', name[0].1);
+                    let chars = head.into_iter().chain([gap]).chain(name).collect();
+                    out.push(Line {
+                        chars,
+                        kind: LineKind::Text,
+                    });
+                }
+            }
+            _ => out.extend([line].into_iter().chain(blank)),
         }
-        out.push(line);
     }
     out
 }
@@ -206,8 +209,9 @@ fn longest(cells: &[Vec<(char, usize)>]) -> usize {
     cells.iter().map(Vec::len).max().unwrap_or(0)
 }
 
-/// The cells of a line set in columns: two or more, two or more spaces apart, each of 2 to 20
-/// characters without a space or punctuation.
+/// The cells of a line set in columns: two or more, two or more spaces apart, each of 2 to 40
+/// characters without a space or punctuation but the 、 between offices
+/// (`国务大臣、内阁成员兼国家安全顾问`).
 fn columns(line: &Line) -> Option<Vec<Vec<(char, usize)>>> {
     let mut cells: Vec<Vec<(char, usize)>> = vec![Vec::new()];
     let mut spaces = 0;
@@ -219,7 +223,8 @@ fn columns(line: &Line) -> Option<Vec<Vec<(char, usize)>>> {
         if spaces == 1
             || c.is_ascii_punctuation()
             || TERMINALS.contains(&c)
-            || "，、；：（）《》“”".contains(c)
+            || "，；：（）《》“”".contains(c)
+            || (c == '、' && spaces > 0)
         {
             return None;
         }
@@ -229,7 +234,9 @@ fn columns(line: &Line) -> Option<Vec<Vec<(char, usize)>>> {
         spaces = 0;
         cells.last_mut()?.push((c, pos));
     }
-    let fits = cells.iter().all(|cell| (2..=20).contains(&cell.len()));
+    let fits = cells
+        .iter()
+        .all(|cell| (2..=40).contains(&cell.len()) && cell.last().is_some_and(|&(c, _)| c != '、'));
     (cells.len() >= 2 && fits).then_some(cells)
 }
 
@@ -562,6 +569,19 @@ mod tests {
                 ("双方将深化合作。", ParagraphKind::Body),
                 ("中华人民共和国主席 习近平", ParagraphKind::Signature),
                 ("塔吉克斯坦共和国总统 埃·拉赫蒙", ParagraphKind::Signature),
+            ]
+        );
+        // Each line a paragraph of its own, offices joined by 、 and 兼.
+        let s = seg(
+            "三方宣布恢复外交关系。\n\n中华人民共和国中共中央政治局委员、中央外事工作委员会办公室主任\u{3000}\u{3000}沙特阿拉伯王国国务大臣、内阁成员兼国家安全顾问\n\n王毅\u{3000}\u{3000}穆萨伊德·本·穆罕默德·艾班\n",
+        );
+        let texts: Vec<&str> = s.paragraphs.iter().map(|p| p.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "三方宣布恢复外交关系。",
+                "中华人民共和国中共中央政治局委员、中央外事工作委员会办公室主任 王毅",
+                "沙特阿拉伯王国国务大臣、内阁成员兼国家安全顾问 穆萨伊德·本·穆罕默德·艾班"
             ]
         );
         // Rows of office and name stay as they are.
