@@ -250,12 +250,14 @@ impl RawDate {
                     }
                     _ => near,
                 };
-                // After a bare year (`2024年中非合作论坛峰会开幕式5日…举行`), the month is the
-                // document's, when the document is of that year.
+                // After a bare year, the month is the document's when the year is the
+                // document's (`2024年中非合作论坛峰会开幕式5日…举行`) or one to come (`承诺在2035年
+                // 前…。峰会24日开幕`: a target, not the time the text reports); a past year's
+                // day (`2018年…峰会5日举行`) is unknown.
                 let near = match near {
                     Some(p) if p.month.is_none() => ctx
                         .document
-                        .filter(|d| d.year == p.year && d.month.is_some()),
+                        .filter(|d| d.year <= p.year && d.month.is_some()),
                     other => other,
                 };
                 // A bare day that would fall before the date written before, in another month
@@ -479,7 +481,8 @@ mod tests {
                 "2021-01-01",
                 &["2019年6月17日至19日=2019-06-17/2019-06-19"],
             ),
-            // A bare day after a bare year: the document's month, in the document's year only.
+            // A bare day after a bare year: the document's month, in the document's year or
+            // after a year to come only.
             (
                 "2024年中非合作论坛峰会开幕式5日上午在北京举行",
                 "2024-09-05",
@@ -489,6 +492,11 @@ mod tests {
                 "2018年中非合作论坛北京峰会5日举行",
                 "2024-09-05",
                 &["2018年=2018"],
+            ),
+            (
+                "承诺在2035年前把开支提高至5%。峰会24日开幕",
+                "2025-06-26",
+                &["2035年=2035", "24日=2025-06-24"],
             ),
             (
                 "2019年12月30日至2020年1月2日举行",
