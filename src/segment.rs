@@ -523,12 +523,17 @@ mod tests {
         })
     }
 
+    /// The texts of the paragraphs, in order.
+    fn paragraph_texts(s: &Segmented) -> Vec<&str> {
+        s.paragraphs.iter().map(|p| p.text.as_str()).collect()
+    }
+
     #[test]
     fn print_layout_is_joined() {
         let s = seg(
             "标题宣言\n\n成员国高度评价“团结协作 2019-\n2021”第一、第二阶段边防特别行动，成员\n\n国主管机关联合反恐\n演习。\n下一段。\n\n经贸合作\n\n成员国将落实 2018\n年 6月 10日签署的文件。\n",
         );
-        let texts: Vec<&str> = s.paragraphs.iter().map(|p| p.text.as_str()).collect();
+        let texts = paragraph_texts(&s);
         assert_eq!(s.title.as_deref(), Some("标题宣言"));
         assert_eq!(
             texts,
@@ -575,7 +580,7 @@ mod tests {
         let s = seg(
             "三方宣布恢复外交关系。\n\n中华人民共和国中共中央政治局委员、中央外事工作委员会办公室主任\u{3000}\u{3000}沙特阿拉伯王国国务大臣、内阁成员兼国家安全顾问\n\n王毅\u{3000}\u{3000}穆萨伊德·本·穆罕默德·艾班\n",
         );
-        let texts: Vec<&str> = s.paragraphs.iter().map(|p| p.text.as_str()).collect();
+        let texts = paragraph_texts(&s);
         assert_eq!(
             texts,
             [
@@ -588,7 +593,7 @@ mod tests {
         let s = seg(
             "双方将深化合作。\n印度共和国总理\u{a0}\u{a0}\u{a0}莫迪\n哈萨克斯坦共和国总统\u{a0}\u{a0}托卡耶夫\n",
         );
-        let texts: Vec<&str> = s.paragraphs.iter().map(|p| p.text.as_str()).collect();
+        let texts = paragraph_texts(&s);
         assert_eq!(
             texts,
             [
